@@ -1,0 +1,59 @@
+# The two commands of this repository are `make book` and `make test`.
+# Each one does its own set-up: the Debian packages it needs, a virtual
+# environment in .venv/ from requirements.txt, and the pinned JavaScript that the
+# built site serves (package-lock.json).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k rnn"`.
+PYTEST_ARGS ?=
+# `make book SOLUTIONS=omit` leaves reference solutions out of every page.
+SOLUTIONS ?= show
+
+BOOK_DEBIAN_PACKAGES := npm
+TEST_DEBIAN_PACKAGES := bubblewrap chromium fonts-noto-cjk
+
+.PHONY: help setup setup-test book test test-gpu bench-grade release clean
+
+help:
+	@echo "make book         build the HTML book (all languages) into _build/html/"
+	@echo "make test         run the whole test suite"
+	@echo "make test-gpu     execute every chapter on CUDA and report timings"
+	@echo "make bench-grade  grade 100 generated submissions, ours vs plain nbgrader"
+	@echo "make release      regenerate the student notebooks in notebooks/"
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || scripts/ensure-debian-packages python3-venv
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || scripts/ensure-debian-packages $(BOOK_DEBIAN_PACKAGES)
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+setup-test: setup
+	@scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
+
+book: setup
+	$(PY) -m bookbuild all --solutions $(SOLUTIONS)
+
+test: setup-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-gpu: setup
+	$(PY) -m bookbuild gpu-run
+
+bench-grade: setup-test
+	$(PY) -m autograder.bench --submissions 100
+
+release: setup
+	$(PY) -m bookbuild release
+
+clean:
+	rm -rf _build

@@ -1,0 +1,1 @@
+"""Builds the bilingual book: executes chapters once, derives language views and student notebooks, runs Jupyter Book."""

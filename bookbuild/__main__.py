@@ -1,0 +1,95 @@
+"""Command line of the book builder: ``python -m bookbuild COMMAND``.
+
+    all          execute stale chapters, then build every language (what `make book` runs)
+    execute      execute chapters into _build/executed/ (cached; --force re-runs)
+    release      regenerate the student notebooks in notebooks/ with nbgrader
+    html         build the HTML of every language from the executed chapters
+    check        check the sources against the chapter conventions (fast, runs nothing)
+    timings      print each chapter's CPU execution time (the README table)
+    gpu-run      execute every chapter on CUDA and print the timings (`make test-gpu`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import conventions, execute, layout, release, site
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bookbuild", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    jobs = max(1, min(2, os.cpu_count() or 1))
+
+    for name in ("all", "html"):
+        p = sub.add_parser(name)
+        p.add_argument("--solutions", choices=("show", "omit"), default="show",
+                       help="'omit' leaves reference solutions out of every page")
+        p.add_argument("--jobs", type=int, default=jobs)
+    p = sub.add_parser("html-language")
+    p.add_argument("code")
+    p.add_argument("--solutions", choices=("show", "omit"), default="show")
+    p = sub.add_parser("execute")
+    p.add_argument("chapters", nargs="*")
+    p.add_argument("--force", action="store_true")
+    p.add_argument("--jobs", type=int, default=jobs)
+    p = sub.add_parser("release")
+    p.add_argument("chapters", nargs="*")
+    sub.add_parser("check")
+    sub.add_parser("timings")
+    sub.add_parser("gpu-run")
+
+    args = parser.parse_args(argv)
+    chapters = [layout.chapter(c) for c in getattr(args, "chapters", [])] or layout.chapters()
+
+    if args.command in ("all", "execute"):
+        ran = execute.execute_all(chapters, jobs=args.jobs, force=getattr(args, "force", False))
+        for chapter_id, seconds in ran.items():
+            print(f"executed {chapter_id} in {seconds:.1f} s")
+    if args.command in ("all", "html"):
+        index = site.build(args.solutions, jobs=args.jobs)
+        print(f"\nThe book is built. Open {index} in a browser"
+              f" (or serve it: python -m http.server -d {index.parent}).")
+    elif args.command == "html-language":
+        site.build_language(args.code, args.solutions)
+    elif args.command == "release":
+        release.generate(chapters)
+        print(f"released {len(chapters)} student notebook(s) into {layout.NOTEBOOKS}")
+    elif args.command == "check":
+        problems = [p for chapter in chapters for p in conventions.chapter_problems(chapter)]
+        print("\n".join(problems) or f"{len(chapters)} chapter(s) follow the conventions")
+        sys.exit(1 if problems else 0)
+    elif args.command == "timings":
+        print_timings(chapters)
+    elif args.command == "gpu-run":
+        gpu_run(chapters)
+
+
+def print_timings(chapters: list[layout.Chapter]) -> None:
+    print("| chapter | CPU seconds |\n|---|---|")
+    for chapter in chapters:
+        seconds = execute.executed(chapter).metadata["bookbuild"]["seconds"]
+        print(f"| {chapter.id} | {seconds:.1f} |")
+
+
+def gpu_run(chapters: list[layout.Chapter]) -> None:
+    import torch
+
+    if not torch.cuda.is_available():
+        sys.exit("make test-gpu needs a CUDA device, and torch sees none on this machine")
+    print(f"CUDA device: {torch.cuda.get_device_name(0)}")
+    ran = execute.execute_all(chapters, jobs=1, force=True)
+    for chapter in chapters:
+        nb = execute.executed(chapter)
+        device_lines = [o for c in nb.cells for o in c.get("outputs", [])
+                        if "device: cuda" in "".join(o.get("text", ""))]
+        if not device_lines:
+            sys.exit(f"{chapter.id} did not choose the CUDA device")
+        print(f"{chapter.id}: ran on CUDA in {ran[chapter.id]:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""What a cell of a source notebook is: prose of one language, an answer, a test.
+
+The nbgrader roles come from nbgrader's own helpers and the text surgery from
+nbgrader's own preprocessors, so the book hides exactly what the student
+release hides.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from nbformat import NotebookNode
+from nbgrader import utils as nbgrader_utils
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+from .languages import PROSE_TAGS
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def tags(cell: NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def prose_tag(cell: NotebookNode) -> str | None:
+    """``lang-zh`` or ``lang-en`` for a prose cell, None otherwise."""
+    found = [t for t in tags(cell) if t in PROSE_TAGS]
+    return found[0] if len(found) == 1 else None
+
+
+def is_answer(cell: NotebookNode) -> bool:
+    """A cell the student writes (nbgrader solution cell)."""
+    return cell.cell_type == "code" and nbgrader_utils.is_solution(cell)
+
+
+def is_test(cell: NotebookNode) -> bool:
+    """An autograded test cell (nbgrader grade cell that is not itself an answer)."""
+    return cell.cell_type == "code" and nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell)
+
+
+def has_hidden_tests(cell: NotebookNode) -> bool:
+    return "BEGIN HIDDEN TESTS" in cell.source
+
+
+def without_hidden_tests(cell: NotebookNode) -> NotebookNode:
+    cell = copy.deepcopy(cell)
+    ClearHiddenTests().preprocess_cell(cell, {}, 0)
+    return cell
+
+
+def as_student_sees_it(cell: NotebookNode) -> NotebookNode:
+    """The answer cell with its solution replaced by nbgrader's stub."""
+    cell = copy.deepcopy(cell)
+    ClearSolutions().preprocess_cell(cell, {"language": "python"}, 0)
+    return cell
+
+
+def without_solution_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)

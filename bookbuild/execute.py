@@ -1,0 +1,105 @@
+"""Execute each chapter's reference notebook once per build, with a cache.
+
+The executed notebook in ``_build/executed/`` is what every later step reads:
+the language views of the book and the checks of the test suite. It is reused
+as long as its cache key matches: the source notebook, requirements.txt and
+the autograder package (whose authoring API the hidden tests call).
+
+A chapter fails the build when a cell raises (unless tagged
+``raises-exception``) or writes to stderr: warnings are defects in a book
+whose outputs readers copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import nbformat
+
+from .layout import EXECUTED, ROOT, Chapter
+
+CELL_TIMEOUT = 600
+KEY_INPUTS = ("requirements.txt",)
+
+
+class ExecutionError(RuntimeError):
+    """A chapter raised an unexpected error or wrote to stderr."""
+
+
+def cache_key(chapter: Chapter) -> str:
+    digest = hashlib.sha256(chapter.source.read_bytes())
+    for name in KEY_INPUTS:
+        digest.update((ROOT / name).read_bytes())
+    for path in sorted((ROOT / "autograder").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_fresh(chapter: Chapter) -> bool:
+    if not chapter.executed.exists():
+        return False
+    meta = nbformat.read(chapter.executed, as_version=4).metadata.get("bookbuild", {})
+    return meta.get("cache_key") == cache_key(chapter)
+
+
+def execute_all(chapters: list[Chapter], jobs: int = 2, force: bool = False) -> dict[str, float]:
+    """Execute the stale chapters (all with ``force``), ``jobs`` at a time; return seconds per chapter."""
+    stale = [ch for ch in chapters if force or not is_fresh(ch)]
+    if not stale:
+        return {}
+    EXECUTED.mkdir(parents=True, exist_ok=True)
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(stale)))) as pool:
+        futures = {ch.id: pool.submit(execute_chapter, ch, threads_per_kernel(jobs, len(stale))) for ch in stale}
+        return {cid: future.result() for cid, future in futures.items()}
+
+
+def threads_per_kernel(jobs: int, notebooks: int) -> int:
+    """Kernels running side by side get one thread each, so they do not fight over the cores."""
+    return 1 if jobs > 1 and notebooks > 1 else os.cpu_count() or 1
+
+
+def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
+    """Run one chapter top to bottom in a fresh kernel and store the executed notebook."""
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(chapter.source, as_version=4)
+    started = time.perf_counter()
+    try:
+        run_notebook(nb, chapter.source.parent, threads)
+    except CellExecutionError as error:
+        raise ExecutionError(f"{chapter.id}: a cell raised an error\n{error}") from None
+    seconds = time.perf_counter() - started
+    _refuse_stderr(chapter, nb)
+    nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2)}
+    nbformat.write(nb, chapter.executed)
+    return seconds
+
+
+def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False):
+    """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``."""
+    from nbclient import NotebookClient
+
+    os.environ.update({"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+                       "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)})
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    client.execute()
+    return nb
+
+
+def _refuse_stderr(chapter: Chapter, nb) -> None:
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(output.get("text", ""))[:500]
+                raise ExecutionError(f"{chapter.id}: cell {index} wrote to stderr (fix the warning):\n{text}")
+
+
+def executed(chapter: Chapter):
+    """The executed notebook of a chapter (run ``execute_all`` first)."""
+    return nbformat.read(Path(chapter.executed), as_version=4)

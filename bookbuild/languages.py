@@ -1,0 +1,71 @@
+"""The reading languages of the book.
+
+Prose is written twice in the source, as Traditional Chinese cells (tag
+``lang-zh``) and English cells (tag ``lang-en``). Simplified Chinese is not
+written by hand: it is the Traditional Chinese text converted with OpenCC's
+Taiwan-to-mainland phrase table (``tw2sp``), which also swaps Taiwan terms for
+mainland ones (程式 -> 程序, 記憶體 -> 内存).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+ZH_TAG = "lang-zh"
+EN_TAG = "lang-en"
+PROSE_TAGS = (ZH_TAG, EN_TAG)
+SEPARATOR = " | "  # bilingual strings in _config.yml and _toc.yml read "Chinese | English"
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str          # folder of this language under _build/html/
+    tag: str           # prose cells shown in this language
+    sphinx: str        # Sphinx `language`
+    label: str         # name in the language switcher
+    simplified: bool = False
+
+    def text(self, traditional_or_english: str) -> str:
+        """Prose of this language from the prose cell selected by ``tag``."""
+        return to_simplified(traditional_or_english) if self.simplified else traditional_or_english
+
+    def pick(self, bilingual: str) -> str:
+        """This language's half of a "Chinese | English" string."""
+        if SEPARATOR not in bilingual:
+            return bilingual
+        zh, en = bilingual.split(SEPARATOR, 1)
+        return self.text(zh.strip() if self.tag == ZH_TAG else en.strip())
+
+
+LANGUAGES = (
+    Language("zh-hant", ZH_TAG, "zh_TW", "繁體中文"),
+    Language("en", EN_TAG, "en", "English"),
+    Language("zh-hans", ZH_TAG, "zh_CN", "简体中文", simplified=True),
+)
+
+
+def language(code: str) -> Language:
+    for lang in LANGUAGES:
+        if lang.code == code:
+            return lang
+    raise KeyError(f"unknown language {code!r}; choose one of {[l.code for l in LANGUAGES]}")
+
+
+# Where tw2sp's general-purpose choice is not what mainland machine-learning
+# texts say (tw2sp turns 向量 into the physics term 矢量).
+MAINLAND_ML_TERMS = {"矢量": "向量"}
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    from opencc_purepy import OpenCC
+
+    return OpenCC("tw2sp")
+
+
+def to_simplified(text: str) -> str:
+    converted = _converter().convert(text)
+    for general, ml in MAINLAND_ML_TERMS.items():
+        converted = converted.replace(general, ml)
+    return converted

@@ -1,0 +1,179 @@
+"""Build the HTML site: one Jupyter Book per language, plus a language chooser.
+
+For each language a Sphinx source tree is staged under ``_build/stage/<lang>``:
+the language view of every executed chapter at the path of its student
+notebook (so the Colab and Binder buttons open the student version) and the
+book pages. Files are rewritten only when their content changed, which keeps
+Sphinx's incremental rebuild (and a warm ``make book``) fast. Sphinx then runs
+with ``_config.yml`` and ``_toc.yml`` and this language's overrides; any
+warning fails the build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import execute, layout, pages
+from .languages import LANGUAGES, Language, language
+from .views import language_view
+
+WIDGET_SCRIPTS = {
+    "require.js": "requirejs/require.js",
+    "embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
+}
+WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"  # the icon fonts embed-amd.js loads on demand
+FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".eot", ".svg")
+
+
+def stage(lang: Language, solutions: str) -> Path:
+    """Write this language's Sphinx source tree; return its folder."""
+    root = layout.STAGE / lang.code
+    executed = [(ch, execute.executed(ch)) for ch in layout.chapters()]
+    wanted: dict[Path, str] = {}
+    for chapter, nb in executed:
+        wanted[root / f"{chapter.page}.ipynb"] = nbformat.writes(language_view(nb, lang, solutions))
+    for page in layout.pages():
+        wanted[root / f"{page}.ipynb"] = nbformat.writes(pages.page_view(page, lang, executed))
+    for path, text in wanted.items():
+        _write_if_changed(path, text)
+    for stale in root.rglob("*.ipynb"):
+        if stale not in wanted:
+            stale.unlink()
+    return root
+
+
+def vendor_widget_assets() -> Path:
+    """Copy the widget JavaScript from node_modules to a folder the site serves."""
+    target = layout.VENDOR / "widgets"
+    target.mkdir(parents=True, exist_ok=True)
+    sources = {name: layout.NODE_MODULES / path for name, path in WIDGET_SCRIPTS.items()}
+    sources.update({f.name: f for f in (layout.NODE_MODULES / WIDGET_FONTS).iterdir() if f.suffix in FONT_SUFFIXES})
+    for name, source in sources.items():
+        if not source.exists():
+            raise FileNotFoundError(f"{source} is missing: run `make setup` (npm ci) first")
+        if not (target / name).exists() or (target / name).stat().st_mtime < source.stat().st_mtime:
+            shutil.copy2(source, target / name)
+    return layout.VENDOR
+
+
+def build_language(code: str, solutions: str) -> None:
+    """Stage and build one language (runs in its own process, see ``build``)."""
+    from jupyter_book.sphinx import build_sphinx
+
+    lang = language(code)
+    config = yaml.safe_load(layout.CONFIG.read_text(encoding="utf-8"))
+    overrides = {
+        "external_toc_path": str(layout.TOC),
+        "latex_individualpages": False,
+        "language": lang.sphinx,
+        "html_title": lang.pick(config["title"]),
+        "book_language": lang.code,
+        "book_vendor_dir": str(vendor_widget_assets()),
+    }
+    output = layout.LANG_BUILDS / lang.code
+    result = build_sphinx(stage(lang, solutions), output / "html", noconfig=True,
+                          path_config=str(layout.CONFIG), confoverrides=overrides,
+                          doctreedir=str(output / "doctrees"), warningiserror=True,
+                          keep_going=True, quiet=True)
+    if result:
+        raise SystemExit(f"the {lang.label} site did not build cleanly (see the warnings above)")
+    _synchronise(output / "html", layout.HTML / lang.code)
+
+
+def build(solutions: str = "show", jobs: int = 2) -> Path:
+    """Build every language, ``jobs`` Sphinx processes at a time; return the site's index."""
+    if solutions != _last_solutions():
+        shutil.rmtree(layout.LANG_BUILDS, ignore_errors=True)  # pages change without their sources changing
+    vendor_widget_assets()
+
+    def run(code: str) -> int:
+        cmd = [sys.executable, "-m", "bookbuild", "html-language", code, "--solutions", solutions]
+        return subprocess.run(cmd, cwd=layout.ROOT).returncode
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        failed = [lang.code for lang, rc in zip(LANGUAGES, pool.map(run, [l.code for l in LANGUAGES])) if rc]
+    if failed:
+        raise SystemExit(f"the book did not build: {', '.join(failed)}")
+    (layout.BUILD / "solutions-mode").write_text(solutions)
+    return write_index()
+
+
+def _last_solutions() -> str:
+    path = layout.BUILD / "solutions-mode"
+    return path.read_text() if path.exists() else "show"
+
+
+def write_index() -> Path:
+    """The site's front door: one link per language, chosen for the reader when possible."""
+    root_page = yaml.safe_load(layout.TOC.read_text(encoding="utf-8"))["root"]
+    links = "\n".join(
+        f'    <li><a href="{lang.code}/{root_page}.html" hreflang="{lang.sphinx.replace("_", "-")}" '
+        f'lang="{lang.sphinx.replace("_", "-")}">{escape(lang.label)}</a></li>' for lang in LANGUAGES)
+    title = yaml.safe_load(layout.CONFIG.read_text(encoding="utf-8"))["title"]
+    html = INDEX_TEMPLATE.format(title=escape(title), links=links, root_page=root_page)
+    path = layout.HTML / "index.html"
+    _write_if_changed(path, html)
+    return path
+
+
+INDEX_TEMPLATE = """<!DOCTYPE html>
+<html lang="zh-Hant">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{title}</title>
+  <style>
+    body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem; }}
+    li {{ font-size: 1.4rem; margin: .6rem 0; }}
+  </style>
+</head>
+<body>
+  <h1>{title}</h1>
+  <ul>
+{links}
+  </ul>
+  <script>
+    // Open the reader's language directly; the list above stays for everyone else.
+    const wanted = (navigator.languages || [navigator.language || ""]).map(l => l.toLowerCase());
+    const pick = l => l.startsWith("zh") ? (/(hans|cn|sg)/.test(l) ? "zh-hans" : "zh-hant")
+                                         : (l.startsWith("en") ? "en" : null);
+    const code = wanted.map(pick).find(Boolean);
+    if (code && !location.hash) location.replace(code + "/{root_page}.html");
+  </script>
+</body>
+</html>
+"""
+
+
+def _synchronise(source: Path, target: Path) -> None:
+    """Make ``target`` a copy of ``source``, copying only files whose size or time changed."""
+    wanted = set()
+    for path in source.rglob("*"):
+        if path.is_dir():
+            continue
+        relative = path.relative_to(source)
+        wanted.add(relative)
+        copy = target / relative
+        stat = path.stat()
+        if copy.exists() and copy.stat().st_size == stat.st_size and copy.stat().st_mtime == stat.st_mtime:
+            continue
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, copy)
+    for path in list(target.rglob("*")):
+        if path.is_file() and path.relative_to(target) not in wanted:
+            path.unlink()
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")

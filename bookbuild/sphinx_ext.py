@@ -1,0 +1,79 @@
+"""The book's Sphinx extension: what makes one Jupyter Book serve several languages.
+
+* a language switcher on every page that opens the same page in each other
+  language (the sites differ only by their top folder);
+* part captions of ``_toc.yml`` written "Chinese | English", reduced to the
+  site's language;
+* the widget JavaScript (require.js and the ipywidgets HTML manager) served
+  from the site instead of a CDN, added from here rather than from a
+  ``_static`` folder of the book, which Jupyter Book would add to every page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.application import Sphinx
+
+from .languages import LANGUAGES, language
+
+HERE = Path(__file__).parent
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("book_language", "en", "env")
+    app.add_config_value("book_vendor_dir", "", "html")
+    # A digest of this extension and its templates: when they change, every page is rewritten.
+    app.add_config_value("book_extension_digest", digest(), "html")
+    app.connect("config-inited", configure)
+    app.connect("doctree-read", translate_captions)
+    app.connect("html-page-context", add_language_links)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def digest() -> str:
+    files = [HERE / "sphinx_ext.py", *sorted((HERE / "templates").iterdir()), *sorted((HERE / "static").iterdir())]
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+
+
+def configure(app: Sphinx, config) -> None:
+    config.templates_path.append(str(HERE / "templates"))
+    config.html_static_path.append(str(HERE / "static"))
+    if config.book_vendor_dir:
+        config.html_static_path.append(config.book_vendor_dir)
+    app.add_css_file("bookbuild.css")
+    config.html_favicon = str(HERE / "static" / "favicon.svg")
+    options = dict(config.html_theme_options)
+    options["article_header_end"] = ["lang-switcher.html", "article-header-buttons.html"]
+    config.html_theme_options = options
+    config.nb_ipywidgets_js = {"widgets/require.js": {}, "widgets/embed-amd.js": {}}
+    # require.js reads this global as its configuration when it loads: it maps the widget
+    # bundles' module ids to the site's copy, so their icon fonts load from there too.
+    app.add_js_file(None, body=REQUIREJS_CONFIG)
+
+
+REQUIREJS_CONFIG = (
+    "var require = {paths: {'@jupyter-widgets/html-manager/dist': new URL('_static/widgets', "
+    "new URL(document.documentElement.dataset.content_root, location.href)).href}};"
+)
+
+
+def translate_captions(app: Sphinx, doctree: nodes.document) -> None:
+    lang = language(app.config.book_language)
+    for toctree in doctree.findall(addnodes.toctree):
+        if toctree.get("caption"):
+            toctree["caption"] = lang.pick(toctree["caption"])
+
+
+def add_language_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    current = app.config.book_language
+    up = "../" * (pagename.count("/") + 1)
+    context["book_language_nav_label"] = language(current).pick("語言 | Language")
+    context["book_language_links"] = [
+        {"label": lang.label, "hreflang": lang.sphinx.replace("_", "-"), "current": lang.code == current,
+         "href": f"{up}{lang.code}/{pagename}.html"}
+        for lang in LANGUAGES
+    ]

@@ -1,0 +1,67 @@
+"""Derive a one-language page from an executed bilingual notebook.
+
+A view keeps the prose cells of its language (converted to Simplified Chinese
+for that site), every code cell with the outputs of the single execution,
+visible tests without their hidden part, and reference solutions collapsed
+behind a "show solution" toggle -- or, when the book is built with
+``--solutions omit``, replaced by the stub students get and stripped of outputs.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from nbformat import NotebookNode
+from nbformat.v4 import new_notebook
+
+from . import cells
+from .languages import PROSE_TAGS, Language
+
+SHOW_SOLUTION = "顯示解答 | Show solution"
+HIDE_SOLUTION = "隱藏解答 | Hide solution"
+KEPT_METADATA = ("kernelspec", "language_info", "widgets")
+
+
+def language_view(nb: NotebookNode, lang: Language, solutions: str = "show") -> NotebookNode:
+    if solutions not in ("show", "omit"):
+        raise ValueError("solutions is 'show' or 'omit'")
+    view = new_notebook(metadata={k: copy.deepcopy(nb.metadata[k]) for k in KEPT_METADATA if k in nb.metadata})
+    view.metadata["bookbuild"] = {"language": lang.code, "solutions": solutions}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            if cells.prose_tag(cell) == lang.tag:
+                view.cells.append(_prose(cell, lang))
+        elif cell.cell_type == "code":
+            view.cells.append(_code(cell, lang, solutions))
+    return view
+
+
+def _prose(cell: NotebookNode, lang: Language) -> NotebookNode:
+    prose = copy.deepcopy(cell)  # keeps the cell id, so unchanged pages stay byte-identical
+    prose.source = lang.text(cell.source)
+    prose.metadata = {"tags": [t for t in cells.tags(cell) if t not in PROSE_TAGS]}
+    if not prose.metadata["tags"]:
+        del prose.metadata["tags"]
+    return prose
+
+
+def _code(cell: NotebookNode, lang: Language, solutions: str) -> NotebookNode:
+    if cells.is_test(cell):
+        cell = cells.without_hidden_tests(cell)
+    elif cells.is_answer(cell):
+        if solutions == "omit":
+            cell = cells.as_student_sees_it(cell)
+            cell.outputs = []
+            cell.execution_count = None
+        else:
+            cell = copy.deepcopy(cell)
+            cell.source = cells.without_solution_markers(cell.source)
+            cell.metadata.setdefault("tags", [])
+            if "hide-input" not in cell.metadata.tags:
+                cell.metadata.tags.append("hide-input")
+            cell.metadata["mystnb"] = {"code_prompt_show": lang.pick(SHOW_SOLUTION),
+                                       "code_prompt_hide": lang.pick(HIDE_SOLUTION)}
+    else:
+        cell = copy.deepcopy(cell)
+    cell.metadata.pop("nbgrader", None)
+    return cell

@@ -1,0 +1,103 @@
+"""The built HTML site: every language, no leaks, nothing loaded from outside the site."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from bookbuild import cells, layout
+from bookbuild.languages import LANGUAGES
+
+PAGES = [*layout.toc_files()]
+
+
+def html_pages(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+class AssetCollector(HTMLParser):
+    """Collects the URLs of scripts, stylesheets and images a page loads, and its links."""
+
+    def __init__(self):
+        super().__init__()
+        self.loaded, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.loaded.append(attrs["src"])
+        elif tag == "link" and "stylesheet" in (attrs.get("rel") or "") or tag == "link" and attrs.get("rel") in ("icon", "preload"):
+            self.loaded.append(attrs.get("href", ""))
+        elif tag == "img" and attrs.get("src"):
+            self.loaded.append(attrs["src"])
+        elif tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def parse(path: Path) -> AssetCollector:
+    collector = AssetCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return collector
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_every_page_exists_in_every_language(built_site, lang):
+    for page in PAGES:
+        assert (built_site / lang.code / f"{page}.html").is_file(), f"{lang.code}/{page}.html is missing"
+    assert (built_site / "index.html").is_file()
+
+
+def test_no_page_loads_anything_from_outside_the_site(built_site):
+    for path in html_pages(built_site):
+        for url in parse(path).loaded:
+            assert not urlparse(url).netloc and not url.startswith("//"), f"{path} loads {url}"
+
+
+def test_no_hidden_test_or_grader_code_is_published(built_site, executed):
+    hidden_lines = {line.strip() for nb in executed.values() for c in nb.cells if cells.is_test(c)
+                    for line in c.source.split("### BEGIN HIDDEN TESTS")[-1].splitlines()[1:]
+                    if len(line.strip()) > 25}
+    for path in built_site.rglob("*"):
+        if path.suffix not in (".html", ".ipynb", ".txt", ".js") or "_static" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert "HIDDEN TESTS" not in text and "autograder.authoring" not in text, path
+        for line in hidden_lines:
+            assert line not in text, f"{path} contains the hidden test line {line!r}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_language_switcher_opens_the_same_page(built_site, lang):
+    for page in PAGES:
+        path = built_site / lang.code / f"{page}.html"
+        switch = [href for href in parse(path).links if re.search(r"/(zh-hant|en|zh-hans)/", href)]
+        others = {l.code for l in LANGUAGES} - {lang.code}
+        targets = {(path.parent / href).resolve() for href in switch}
+        assert targets == {(built_site / code / f"{page}.html").resolve() for code in others}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_pages_declare_their_language_and_sidebar_reads_in_it(built_site, lang):
+    text = (built_site / lang.code / "book" / "intro.html").read_text(encoding="utf-8")
+    assert f'lang="{lang.sphinx.replace("_", "-")}"' in text
+    captions = re.findall(r'caption-text">([^<]*)<', text)
+    assert captions and all(" | " not in c for c in captions)
+    expected = {"zh-hant": "附錄", "en": "Appendices", "zh-hans": "附录"}[lang.code]
+    assert expected in captions
+
+
+def test_launch_buttons_open_the_student_notebook(built_site, chapter):
+    text = (built_site / "en" / f"{chapter.page}.html").read_text(encoding="utf-8")
+    assert f"colab.research.google.com/github/" in text and f"blob/main/{chapter.page}.ipynb" in text
+    assert f"urlpath=lab/tree/{chapter.page}.ipynb" in text
+
+
+def test_solutions_are_folded_behind_a_toggle(built_site, executed, chapter):
+    answers = sum(cells.is_answer(c) for c in executed[chapter.id].cells)
+    for lang, label in (("en", "Show solution"), ("zh-hant", "顯示解答"), ("zh-hans", "显示解答")):
+        text = (built_site / lang / f"{chapter.page}.html").read_text(encoding="utf-8")
+        assert text.count(label) == answers, lang
