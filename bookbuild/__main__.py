@@ -5,6 +5,7 @@
     release      regenerate the student notebooks in notebooks/ with nbgrader
     html         build the HTML of every language from the executed chapters
     check        check the sources against the chapter conventions (fast, runs nothing)
+    zh-hans      list the words the Simplified Chinese edition changes, for review
     timings      print each chapter's CPU execution time (the README table)
     gpu-run      execute every chapter on CUDA and print the timings (`make test-gpu`)
 """
@@ -15,7 +16,10 @@ import argparse
 import os
 import sys
 
-from . import conventions, execute, layout, release, site
+import nbformat
+
+from . import cells, conventions, execute, layout, release, site
+from .languages import ZH_TAG, phrase_changes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -39,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("release")
     p.add_argument("chapters", nargs="*")
     sub.add_parser("check")
+    p = sub.add_parser("zh-hans")
+    p.add_argument("chapters", nargs="*")
     sub.add_parser("timings")
     sub.add_parser("gpu-run")
 
@@ -62,6 +68,12 @@ def main(argv: list[str] | None = None) -> None:
         problems = [p for chapter in chapters for p in conventions.chapter_problems(chapter)]
         print("\n".join(problems) or f"{len(chapters)} chapter(s) follow the conventions")
         sys.exit(1 if problems else 0)
+    elif args.command == "zh-hans":
+        for chapter in chapters:
+            text = "\n".join(c.source for c in nbformat.read(chapter.source, as_version=4).cells
+                             if cells.prose_tag(c) == ZH_TAG)
+            for before, after in phrase_changes(text):
+                print(f"{chapter.id}: {before!r} -> {after!r}")
     elif args.command == "timings":
         print_timings(chapters)
     elif args.command == "gpu-run":

@@ -53,8 +53,10 @@ def language(code: str) -> Language:
 
 
 # Where tw2sp's general-purpose choice is not what mainland machine-learning
-# texts say (tw2sp turns 向量 into the physics term 矢量).
-MAINLAND_ML_TERMS = {"矢量": "向量"}
+# texts say: 向量 is not the physics term 矢量, a sequence (序列) is not a serial
+# port (串行), stacked weights are not a call stack (堆栈), and object detection
+# is 目标检测.
+MAINLAND_ML_TERMS = {"矢量": "向量", "串行": "序列", "堆栈": "堆叠", "对象侦测": "目标检测"}
 
 
 @lru_cache(maxsize=1)
@@ -69,3 +71,24 @@ def to_simplified(text: str) -> str:
     for general, ml in MAINLAND_ML_TERMS.items():
         converted = converted.replace(general, ml)
     return converted
+
+
+def phrase_changes(text: str) -> list[tuple[str, str]]:
+    """The words the Simplified Chinese edition changes beyond converting characters.
+
+    Character-by-character conversion (``tw2s``) is compared with the edition's
+    conversion, so an author can review every Taiwan term that became another
+    word (程式 -> 程序) and catch the ones that are wrong in this book.
+    """
+    import difflib
+
+    from opencc_purepy import OpenCC
+
+    plain, edition = OpenCC("tw2s").convert(text), to_simplified(text)
+    changes = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, plain, edition, autojunk=False).get_opcodes():
+        if op != "equal":
+            pair = (text[max(0, i1 - 2):i2 + 2], edition[max(0, j1 - 2):j2 + 2])
+            if pair not in changes:
+                changes.append(pair)
+    return changes
