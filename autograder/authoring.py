@@ -18,14 +18,14 @@ JupyterLab or Colab, without this package) see only the visible asserts.
 
 ``check`` behaves according to where it runs:
 
-* **record** (``AUTOGRADER_RECORD`` is set, by ``python -m autograder keys``):
-  the namespace holds the reference solution; its outputs on every case,
-  random cases drawn from the instructor's secret seed included, are written
-  to the answer key.
-* **self-check** (the notebook runs inside the course's ``solutions/``
-  folder, as in the book build and ``make test``): the reference is recorded
-  in memory and judged against itself, which proves the declaration works
-  (cases build, outputs encode, tolerances hold).
+* **record** (inside the course's ``solutions/`` folder, as in the book
+  build and ``make test``, or with ``AUTOGRADER_RECORD`` set, as by
+  ``python -m autograder keys``): the namespace holds the reference solution.
+  Its outputs on every case are computed (random cases drawn from
+  ``AUTOGRADER_SEED``, the instructor's secret seed when building a key) and
+  judged against themselves, which proves the declaration works: the cases
+  build, the outputs encode, the tolerances hold. With ``AUTOGRADER_RECORD``
+  the entry is also appended to that file, the raw material of the key.
 * **compare** (anywhere else, e.g. under plain ``nbgrader autograde``): the
   namespace holds a student's answer, judged against the stored answer key.
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zlib
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -47,9 +48,9 @@ import numpy as np
 from . import codec, course
 from .compare import Tolerance, compare
 
-# Set by the key builder before it runs each test cell.
-CURRENT_GRADE_ID: str | None = None
 SELF_CHECK_SEED = 0
+# How a test cell's hidden block declares an exercise: Function("name", ...), Value("name", ...), ...
+DECLARATION = re.compile(r"\b(?:Function|Value|Formula|Choice)\(\s*[\"'](\w+)[\"']")
 
 
 class Exercise:
@@ -69,14 +70,13 @@ class Exercise:
 
     def check(self, namespace: Mapping[str, Any]) -> None:
         """Judge ``namespace[self.name]``; raise AssertionError naming what is wrong."""
-        mode = current_mode()
-        if mode == "record":
-            entry = self.record(namespace, int(os.environ["AUTOGRADER_SEED"]))
-            entry["grade_id"] = CURRENT_GRADE_ID
-            with open(os.environ["AUTOGRADER_RECORD"], "a", encoding="utf-8") as out:
-                out.write(json.dumps(entry) + "\n")
-            return
-        entry = self.record(namespace, SELF_CHECK_SEED) if mode == "self-check" else stored_entry(self.name)
+        if current_mode() == "compare":
+            entry = stored_entry(self.name)
+        else:  # the namespace holds the reference: record it, then judge it against itself
+            entry = self.record(namespace, int(os.environ.get("AUTOGRADER_SEED", SELF_CHECK_SEED)))
+            if os.environ.get("AUTOGRADER_RECORD"):
+                with open(os.environ["AUTOGRADER_RECORD"], "a", encoding="utf-8") as out:
+                    out.write(json.dumps(entry) + "\n")
         problems = judge(entry, answer(namespace, request_for(entry)))
         if problems:
             shown = "\n".join(f"  - {p}" for p in problems[:5])
@@ -216,55 +216,59 @@ def _reply(produce: Callable[[], Any]) -> dict:
 
 
 def judge(entry: dict, replies: list[dict]) -> list[str]:
-    """Compare the replies with the answer key; runs on plain data only."""
-    from . import formula
+    """Compare the replies with the answer key; runs on plain data only.
 
+    A function's failures are summarised in one line: how many cases failed,
+    of which origin, and the first two distinct reasons.
+    """
     cases = entry["cases"]
     if len(replies) == 1 and not replies[0].get("ok") and len(cases) > 1:
-        return [replies[0].get("error", "no answer")]
+        return [f"{entry['name']}: {replies[0].get('error', 'no answer')}"]
     if len(replies) != len(cases):
-        return [f"expected {len(cases)} answers, got {len(replies)}"]
-    problems = []
+        return [f"{entry['name']}: expected {len(cases)} answers, got {len(replies)}"]
+    failed: dict[int, list[str]] = {}
     for index, (case, reply) in enumerate(zip(cases, replies)):
-        where = _where(entry, case, index)
-        if not isinstance(reply, dict) or not reply.get("ok"):
-            error = reply.get("error", "no answer") if isinstance(reply, dict) else "malformed reply"
-            problems.append(f"{where}: {error}")
-            continue
-        try:
-            value = codec.decode(reply.get("value"))
-        except codec.CodecError as error:
-            problems.append(f"{where}: the answer could not be read ({error})")
-            continue
-        kind = entry["kind"]
-        if kind == "formula":
-            problems += _judge_formula(entry, case, value, where, formula)
-        elif kind == "choice":
-            if value not in entry["options"]:
-                problems.append(f"{where}: {value!r} is not one of the options {entry['options']}")
-            elif value != case["expected"]:
-                problems.append(f"{where}: {value!r} is not the right choice")
-        else:
-            problems += compare(codec.decode(case["expected"]), value, Tolerance(**entry["tolerance"]), where)
-    return problems
+        problems = _judge_case(entry, case, reply)
+        if problems:
+            failed[index] = problems
+    if not failed:
+        return []
+    if entry["kind"] != "function":
+        return [f"{entry['name']}: {problem}" for problem in failed[0]]
+    origins = [cases[i].get("origin", "fixed") for i in failed]
+    counts = ", ".join(f"{origins.count(o)} {o}" for o in ("fixed", "random") if o in origins)
+    reasons = list(dict.fromkeys(f"case {i + 1}: {p[0]}" for i, p in failed.items()))[:2]
+    return [f"{entry['name']} fails {len(failed)} of {len(cases)} cases ({counts}); " + "; ".join(reasons)]
 
 
-def _judge_formula(entry, case, value, where, formula) -> list[str]:
+def _judge_case(entry: dict, case: dict, reply: dict) -> list[str]:
+    from . import formula
+
+    if not isinstance(reply, dict) or not reply.get("ok"):
+        return [reply.get("error", "no answer") if isinstance(reply, dict) else "malformed reply"]
+    try:
+        value = codec.decode(reply.get("value"))
+    except codec.CodecError as error:
+        return [f"the answer could not be read ({error})"]
+    kind = entry["kind"]
+    if kind == "formula":
+        return _judge_formula(entry, case, value, formula)
+    if kind == "choice":
+        if value not in entry["options"]:
+            return [f"{value!r} is not one of the options {entry['options']}"]
+        return [] if value == case["expected"] else [f"{value!r} is not the right choice"]
+    return compare(codec.decode(case["expected"]), value, Tolerance(**entry["tolerance"]), "the answer")
+
+
+def _judge_formula(entry, case, value, formula) -> list[str]:
     if not isinstance(value, codec.Formula):
-        return [f"{where}: expected a SymPy expression, got {type(value).__name__}"]
+        return [f"expected a SymPy expression, got {type(value).__name__}"]
     try:
         same, why = formula.equivalent(value.tree, codec.decode(case["expected"]).tree,
                                        entry["domains"], seed=entry.get("seed", 0))
     except formula.FormulaError as error:
-        return [f"{where}: {error}"]
-    return [] if same else [f"{where}: not equivalent to the expected formula: {why}"]
-
-
-def _where(entry: dict, case: dict, index: int) -> str:
-    if entry["kind"] != "function":
-        return entry["name"]
-    origin = case.get("origin", "fixed")
-    return f"{entry['name']} on {origin} case {index + 1}"
+        return [str(error)]
+    return [] if same else [f"not equivalent to the expected formula: {why}"]
 
 
 def _split(case: Any) -> tuple[tuple, dict]:
@@ -278,12 +282,19 @@ def _split(case: Any) -> tuple[tuple, dict]:
 # ----------------------------------------------------------------- where we run
 
 def current_mode() -> str:
+    """"record" for a reference (recording a key, or inside the course's solutions/), else "compare"."""
     if os.environ.get("AUTOGRADER_RECORD"):
         return "record"
     root = course.find_root()
     if root is not None and (root / course.SOURCE_DIR) in (Path.cwd().resolve(), *Path.cwd().resolve().parents):
-        return "self-check"
+        return "record"
     return "compare"
+
+
+def declarations(source: str) -> list[str]:
+    """The exercise names a test cell declares in its hidden block."""
+    hidden = source.split("### BEGIN HIDDEN TESTS")[-1] if "### BEGIN HIDDEN TESTS" in source else ""
+    return DECLARATION.findall(hidden)
 
 
 def stored_entry(name: str) -> dict:
@@ -294,7 +305,8 @@ def stored_entry(name: str) -> dict:
     if path is None or not path.exists():
         raise AssertionError(f"no answer key for {assignment!r}: run `python -m autograder keys {assignment}` "
                              "in the course folder before grading")
-    for entry in json.loads(path.read_text(encoding="utf-8"))["exercises"]:
-        if entry["name"] == name:
-            return entry
+    for notebook in json.loads(path.read_text(encoding="utf-8"))["notebooks"].values():
+        for entry in notebook["exercises"]:
+            if entry["name"] == name:
+                return entry
     raise AssertionError(f"the answer key of {assignment!r} has no exercise {name!r}")

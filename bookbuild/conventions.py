@@ -13,6 +13,8 @@ import re
 import nbformat
 from nbformat import NotebookNode
 
+from autograder import authoring
+
 from . import cells
 from .languages import EN_TAG, ZH_TAG
 from .layout import Chapter
@@ -41,7 +43,6 @@ set_matplotlib_formats("svg")
 plt.rcParams.update({"figure.figsize": (6, 3.2), "svg.hashsalt": "dl-study-book"})
 print(f"device: {device}")'''
 
-EXERCISE_DECLARATION = re.compile(r"\b(Function|Value|Formula|Choice)\(.*?\.check\(globals\(\)\)", re.S)
 HEADING = re.compile(r"^(#{1,6})\s+(\S+)", re.M)
 
 
@@ -114,8 +115,7 @@ def exercise_problems(nb: NotebookNode, where: str) -> list[str]:
             answered = False
             if not meta.get("points"):
                 problems.append(f"{where}: test cell {grade_id} is worth no points")
-            hidden = cell.source.split("### BEGIN HIDDEN TESTS")[-1] if cells.has_hidden_tests(cell) else ""
-            if not EXERCISE_DECLARATION.search(hidden):
+            if not authoring.declarations(cell.source):
                 problems.append(f"{where}: test cell {grade_id} declares no exercise in its hidden block")
             visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
             if "assert" not in visible:

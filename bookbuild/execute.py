@@ -1,7 +1,9 @@
 """Execute each chapter's reference notebook once per build, with a cache.
 
 The executed notebook in ``_build/executed/`` is what every later step reads:
-the language views of the book and the checks of the test suite. It is reused
+the language views of the book and the checks of the test suite. The same run
+records what the exercises' hidden blocks compute (``<id>.key.jsonl``), from
+which the tests build an answer key without running the chapter again. It is reused
 as long as its cache key matches: the source notebook, requirements.txt and
 the autograder package (whose authoring API the hidden tests call).
 
@@ -67,6 +69,9 @@ def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(chapter.source, as_version=4)
+    records = key_records(chapter)
+    records.unlink(missing_ok=True)
+    os.environ.update({"AUTOGRADER_RECORD": str(records), "AUTOGRADER_SEED": "0"})
     started = time.perf_counter()
     try:
         run_notebook(nb, chapter.source.parent, threads)
@@ -77,6 +82,11 @@ def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
     nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2)}
     nbformat.write(nb, chapter.executed)
     return seconds
+
+
+def key_records(chapter: Chapter) -> Path:
+    """The exercise records the execution leaves behind: an answer key for seed 0 (see autograder.keys)."""
+    return EXECUTED / f"{chapter.id}.key.jsonl"
 
 
 def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False):

@@ -1,0 +1,162 @@
+"""Grade nbgrader submissions in a sandbox: ``python -m autograder COMMAND``.
+
+    grade ASSIGNMENT   grade every submission in submitted/<student>/ASSIGNMENT/
+    report ASSIGNMENT  per-student, per-cell scores and the reason for every lost point
+    keys ASSIGNMENT    build the answer key (also needed by plain `nbgrader autograde`)
+
+Run it from the course folder (the one with nbgrader_config.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from traitlets.config.loader import PyFileConfigLoader
+
+from . import course, grading, integrity, keys, report, sandbox
+from .gradebook import GradebookWriter, graded_notebook
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade submissions")
+    g.add_argument("assignment")
+    g.add_argument("--student", action="append", default=[], help="grade only this student (repeatable)")
+    g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    g.add_argument("--timeout", type=float, default=30, help="seconds per answer cell and per exercise")
+    g.add_argument("--memory", type=int, default=2048, help="memory limit of the sandbox, in MB")
+    g.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the sandboxes on a Dask cluster")
+    g.add_argument("--force", action="store_true", help="regrade submissions already graded with this key")
+    g.add_argument("--no-prune", action="store_true",
+                   help="run every cell, not only the cells the answers need (slower, nbgrader's behaviour)")
+    g.add_argument("--unsafe-no-sandbox", action="store_true",
+                   help="run student code without isolation (only if you trust every submission)")
+    r = sub.add_parser("report", help="show the scores and the reasons for lost points")
+    r.add_argument("assignment")
+    r.add_argument("--json", action="store_true")
+    k = sub.add_parser("keys", help="build the answer key of an assignment")
+    k.add_argument("assignment")
+    args = parser.parse_args(argv)
+
+    # nbgrader runs the `alembic` command of its environment to check the gradebook's schema.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    root = course.find_root()
+    if root is None:
+        sys.exit("run this from the course folder (no nbgrader_config.py here or above)")
+    if args.command == "report":
+        records = report.load(root, args.assignment)
+        print(report.as_json(records) if args.json else report.table(records))
+    elif args.command == "keys":
+        key = keys.load_or_build(root, args.assignment)
+        count = sum(len(nb["exercises"]) for nb in key["notebooks"].values())
+        print(f"answer key of {args.assignment}: {count} exercises in {course.key_path(root, args.assignment)}")
+    else:
+        grade(root, args)
+
+
+def grade(root: Path, args) -> None:
+    coursedir = course_directory(root)
+    writer = GradebookWriter(coursedir)
+    notebooks = writer.notebooks(args.assignment)
+    sandboxed = not args.unsafe_no_sandbox
+    if sandboxed:
+        try:
+            sandbox.check_available()
+        except sandbox.SandboxUnavailable as error:
+            sys.exit(f"refusing to grade: {error}\n(pass --unsafe-no-sandbox to grade without isolation)")
+    key = keys.load_or_build(root, args.assignment)
+    students = args.student or submitting_students(coursedir, args.assignment)
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", args.assignment))
+    masters = {nb: integrity.read_master(release / f"{nb}.ipynb") for nb in notebooks}
+    limits = {"timeout": args.timeout, "memory_mb": args.memory}
+    work = []
+    for student in students:
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
+        for notebook in notebooks:
+            exercises = key["notebooks"].get(notebook, {}).get("exercises", [])
+            prepared = grading.prepare(student, notebook, masters[notebook], folder / f"{notebook}.ipynb",
+                                       exercises, prune=not args.no_prune)
+            if args.force or not report.already_graded(root, args.assignment, student, notebook,
+                                                       prepared.submission_sha256, key["seed"]):
+                work.append((prepared, exercises))
+    skipped = len(students) * len(notebooks) - len(work)
+    with make_executor(args.jobs, args.dask_scheduler) as executor:
+        futures: dict[Future, tuple] = {}
+        for prepared, exercises in work:
+            future = executor.submit(sandbox.run_job, prepared.job, limits, sandboxed) if prepared.job else _done(None)
+            futures[future] = (prepared, exercises)
+        try:
+            for future in _progress(as_completed(futures), len(futures)):
+                prepared, exercises = futures[future]
+                result = grading.decide(prepared, args.assignment, exercises, future.result())
+                writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
+                report.save(root, result, key["seed"])
+        except KeyboardInterrupt:
+            for future in futures:
+                future.cancel()
+            sys.exit("interrupted: the gradebook holds every submission graded so far; "
+                     "run the same command again to grade the rest")
+    if skipped:
+        print(f"{skipped} submission(s) were already graded with this key (use --force to regrade)")
+    records = [r for r in report.load(root, args.assignment) if r["student"] in students]
+    print(report.summary(records))
+
+
+def submitting_students(coursedir, assignment: str) -> list[str]:
+    submitted = Path(coursedir.root) / coursedir.submitted_directory
+    if not submitted.is_dir():
+        return []
+    return sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir())
+
+
+def course_directory(root: Path):
+    from nbgrader.coursedir import CourseDirectory
+
+    config = PyFileConfigLoader(course.CONFIG_FILE, path=str(root)).load_config()
+    return CourseDirectory(config=config)
+
+
+def make_executor(jobs: int, dask_scheduler: str | None) -> Executor:
+    """Threads are enough locally (each waits on its own sandbox process); Dask spreads them over machines."""
+    if dask_scheduler:
+        return DaskExecutor(dask_scheduler)
+    return ThreadPoolExecutor(max_workers=max(1, jobs))
+
+
+class DaskExecutor(Executor):
+    """A Dask cluster as a concurrent.futures executor; the client closes with it."""
+
+    def __init__(self, address: str):
+        from distributed import Client
+
+        self.client = Client(address)
+        self.executor = self.client.get_executor(pure=False)
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self.executor.shutdown(wait=wait)
+        self.client.close()
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def _progress(iterable, total: int):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc="grading", unit="notebook", file=sys.stderr, disable=total == 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""What each student scored on each grade cell, and why points were lost.
+
+Every graded notebook leaves a JSON record in ``.autograder/results/<assignment>/``;
+``python -m autograder report`` prints them as a table (or JSON), and ``grade``
+uses them to skip submissions already graded with the same key, so a run that
+was interrupted resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from . import course
+from .grading import NotebookResult
+
+GRADER_VERSION = "1"
+
+
+def results_dir(root: Path, assignment: str) -> Path:
+    return course.state_dir(root) / "results" / assignment
+
+
+def save(root: Path, result: NotebookResult, key_seed: str) -> None:
+    folder = results_dir(root, result.assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {**result.as_dict(), "key": key_seed, "grader": GRADER_VERSION}
+    path = folder / f"{result.student}.{result.notebook}.json"
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    temporary.replace(path)  # a reader never sees half a record
+
+
+def load(root: Path, assignment: str) -> list[dict]:
+    folder = results_dir(root, assignment)
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))] if folder.is_dir() else []
+
+
+def already_graded(root: Path, assignment: str, student: str, notebook: str, submission_sha256: str,
+                   key_seed: str) -> bool:
+    path = results_dir(root, assignment) / f"{student}.{notebook}.json"
+    if not path.is_file():
+        return False
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return (data.get("submission_sha256") == submission_sha256 and data.get("key") == key_seed
+            and data.get("grader") == GRADER_VERSION)
+
+
+def table(records: list[dict]) -> str:
+    """Per student: total, per-cell scores, then every reason for a lost point."""
+    if not records:
+        return "no graded submissions"
+    lines = []
+    for record in records:
+        total = sum(c["score"] or 0 for c in record["cells"])
+        maximum = sum(c["max_score"] for c in record["cells"])
+        lines.append(f"{record['student']}  {record['notebook']}  {total:g}/{maximum:g}  (run: {record['run']})")
+        for cell in record["cells"]:
+            score = "manual" if cell["score"] is None else f"{cell['score']:g}/{cell['max_score']:g}"
+            lines.append(f"    {cell['grade_id']:<28} {score}")
+            for reason in cell["reasons"]:
+                if cell["score"] is not None:
+                    lines.append(f"        - {reason}")
+    return "\n".join(lines)
+
+
+def summary(records: list[dict]) -> str:
+    """One line per student: the summary table printed at the end of a grading run."""
+    rows = [("student", "notebook", "score", "errors")]
+    for record in records:
+        total = sum(c["score"] or 0 for c in record["cells"])
+        maximum = sum(c["max_score"] for c in record["cells"])
+        errors = sorted({p["kind"] for p in record["problems"]} |
+                        ({record["run"]} if record["run"] not in ("done",) else set()))
+        rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
+
+
+def as_json(records: list[dict]) -> str:
+    return json.dumps(records, indent=1)

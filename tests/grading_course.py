@@ -1,0 +1,158 @@
+"""A small nbgrader course for the grader's tests, and the submissions students hand in to it.
+
+The quiz has one exercise of each kind (a function, a value, a derivation, a
+choice; 6 points) and imports only numpy and sympy, so a sandboxed run takes
+about a second and the suite can afford dozens of them, hostile ones included.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ASSIGNMENT = "quiz"
+POINTS = {"double-tests": 2, "count-tests": 1, "deriv-tests": 2, "pick-tests": 1}
+TOTAL = sum(POINTS.values())
+
+REFERENCE = {
+    "double-answer": "def double(x):\n    return 2 * np.asarray(x, dtype=float)\n",
+    "count-answer": "count = 4 * (30 * (1 + 30) + 30)\n",
+    "deriv-answer": "deriv = sp.cos(x) * y\n",
+    "pick-answer": 'pick = "b"\n',
+}
+
+
+def _answer(grade_id: str, body: str) -> nbformat.NotebookNode:
+    return new_code_cell(body, metadata={"nbgrader": {
+        "grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": True, "task": False}})
+
+
+def _test(grade_id: str, body: str) -> nbformat.NotebookNode:
+    return new_code_cell(textwrap.dedent(body).strip() + "\n", metadata={"nbgrader": {
+        "grade": True, "grade_id": grade_id, "locked": True, "points": POINTS[grade_id], "schema_version": 3,
+        "solution": False, "task": False}})
+
+
+def _solution(grade_id: str) -> str:
+    lines = REFERENCE[grade_id].rstrip("\n").splitlines()
+    if lines[0].startswith("def "):
+        return "\n".join([lines[0], "    ### BEGIN SOLUTION", *lines[1:], "    ### END SOLUTION"])
+    return "\n".join(["### BEGIN SOLUTION", *lines, "### END SOLUTION"])
+
+
+def reference_notebook() -> nbformat.NotebookNode:
+    cells = [
+        new_code_cell("import numpy as np\nimport sympy as sp"),
+        new_markdown_cell("Write `double(x)`, which returns `2 * x` as a float array."),
+        _answer("double-answer", _solution("double-answer")),
+        _test("double-tests", """
+            assert np.allclose(double([1, 2]), [2, 4])
+            ### BEGIN HIDDEN TESTS
+            from autograder.authoring import Function
+            Function("double", cases=[([1.0, 2.0],), (np.arange(3.0),)],
+                     random_cases=lambda rng: (rng.normal(size=4),), n_random=5, rtol=1e-9).check(globals())
+            ### END HIDDEN TESTS
+            """),
+        new_markdown_cell("How many parameters has a Keras `LSTM(30)` on one feature? Store it in `count`."),
+        _answer("count-answer", _solution("count-answer")),
+        _test("count-tests", """
+            assert isinstance(count, int)
+            ### BEGIN HIDDEN TESTS
+            from autograder.authoring import Value
+            Value("count", rtol=0, atol=0).check(globals())
+            ### END HIDDEN TESTS
+            """),
+        new_code_cell('x, y = sp.symbols("x y", real=True)'),
+        new_markdown_cell("Differentiate `sin(x) * y` with respect to `x`; store the result in `deriv`."),
+        _answer("deriv-answer", _solution("deriv-answer")),
+        _test("deriv-tests", """
+            assert deriv.free_symbols <= {x, y}
+            ### BEGIN HIDDEN TESTS
+            from autograder.authoring import Formula
+            Formula("deriv", symbols={"x": (-2, 2), "y": (-2, 2)}).check(globals())
+            ### END HIDDEN TESTS
+            """),
+        new_markdown_cell('Which letter is "b"? Store `"a"`, `"b"` or `"c"` in `pick`.'),
+        _answer("pick-answer", _solution("pick-answer")),
+        _test("pick-tests", """
+            assert pick in ("a", "b", "c")
+            ### BEGIN HIDDEN TESTS
+            from autograder.authoring import Choice
+            Choice("pick", options=["a", "b", "c"]).check(globals())
+            ### END HIDDEN TESTS
+            """),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    return nb
+
+
+CONFIG = """\
+c = get_config()
+c.CourseDirectory.course_id = "grading-tests"
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "notebooks"
+# plain nbgrader, for the comparison: a stuck cell gives up after a few seconds
+c.Execute.timeout = 2
+c.Execute.interrupt_on_timeout = True
+"""
+
+
+def environment() -> dict:
+    """The environment nbgrader and the grader need: the virtual environment's commands first."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def make_course(root: Path) -> Path:
+    """A course folder with the quiz generated into notebooks/ and the gradebook."""
+    (root / "solutions" / ASSIGNMENT).mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root)))
+    nbformat.write(reference_notebook(), root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    run(root, "nbgrader", "generate_assignment", ASSIGNMENT, "--log-level=ERROR")
+    return root
+
+
+def run(root: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    if command[0] == "nbgrader":
+        command = (sys.executable, "-m", *command)
+    elif command[0] == "autograder":
+        command = (sys.executable, "-m", *command)
+    return subprocess.run(command, cwd=root, env=environment(), capture_output=True, text=True, check=check)
+
+
+def release(root: Path) -> nbformat.NotebookNode:
+    return nbformat.read(root / "notebooks" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+
+
+def submit(root: Path, student: str, answers: dict[str, str] | None = None, edit=None,
+           raw: bytes | None = None, filename: str = f"{ASSIGNMENT}.ipynb") -> Path:
+    """Hand in the release with ``answers`` (grade id -> source), optionally edited by ``edit(nb)``."""
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / filename
+    if raw is not None:
+        path.write_bytes(raw)
+        return path
+    nb = release(root)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if answers and grade_id in answers:
+            cell.source = answers[grade_id]
+    if edit:
+        edit(nb)
+    nbformat.write(nb, path)
+    return path
+
+
+def results(root: Path) -> dict[str, dict]:
+    """The grader's records by student."""
+    folder = root / ".autograder" / "results" / ASSIGNMENT
+    return {json.loads(p.read_text())["student"]: json.loads(p.read_text()) for p in folder.glob("*.json")}

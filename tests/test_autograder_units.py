@@ -1,0 +1,227 @@
+"""The grader's building blocks, one at a time: plain-data codec, comparison, formulas, pruning, integrity."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from autograder import authoring, codec, formula, integrity, pruning
+from autograder.compare import Tolerance, compare
+
+
+# --------------------------------------------------------------------------- codec
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2.5, float("nan"), float("inf"), "text",
+    [1, 2.0, [3]], (1, "a"), {"a": [1, 2], "b": {"c": None}},
+    np.arange(6, dtype=np.int32).reshape(2, 3), np.float32(1.5), np.array([True, False]),
+])
+def test_codec_round_trips_plain_values(value):
+    back = codec.decode(json.loads(json.dumps(codec.encode(value))))
+    if isinstance(value, np.generic):
+        value = np.asarray(value)
+    if isinstance(value, np.ndarray):
+        assert isinstance(back, np.ndarray) and back.dtype == value.dtype and np.array_equal(back, value)
+    elif isinstance(value, float) and value != value:
+        assert back != back
+    else:
+        assert back == value and type(back) is type(value)
+
+
+def test_codec_keeps_tensors_apart_from_arrays():
+    t = torch.arange(4.0, dtype=torch.float64).reshape(2, 2)
+    data = json.loads(json.dumps(codec.encode(t)))
+    marker = codec.decode(data)
+    assert isinstance(marker, codec.Tensor) and np.array_equal(marker.array, t.numpy())
+    assert torch.equal(codec.decode(data, tensors=True), t)
+
+
+def test_codec_refuses_objects_and_malformed_data():
+    class Sneaky:
+        def __eq__(self, other):
+            return True
+    with pytest.raises(codec.CodecError):
+        codec.encode(Sneaky())
+    for bad in ([1, 2], {"__pickle__": "x"}, {"__ndarray__": {"dtype": "object", "shape": [1], "data": ""}},
+                {"__ndarray__": {"dtype": "float64", "shape": [10], "data": "AAAA"}},
+                {"__ndarray__": {"dtype": "float64", "shape": [10**9, 10**9], "data": ""}}):
+        with pytest.raises(codec.CodecError):
+            codec.decode(bad)
+
+
+# --------------------------------------------------------------------------- compare
+
+def test_compare_accepts_within_tolerance_and_names_the_difference():
+    tol = Tolerance(rtol=1e-6, atol=0)
+    assert compare(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]), tol) == []
+    problems = compare(np.array([1.0, 2.0]), np.array([1.0, 2.1]), tol)
+    assert len(problems) == 1 and "1 of 2 values differ at index (1,)" in problems[0]
+
+
+def test_compare_checks_type_shape_and_kind():
+    tol = Tolerance()
+    assert "shape" in compare(np.zeros(3), np.zeros(4), tol)[0]
+    assert "integer values" in compare(np.zeros(3), np.zeros(3, dtype=np.int64), tol)[0]
+    assert "torch.Tensor" in compare(codec.Tensor(np.zeros(2)), np.zeros(2), tol)[0]
+    assert "whole number" in compare(3840, 3840.5, Tolerance(rtol=0, atol=1))[0]
+    assert compare(3840, 3840.0, Tolerance(rtol=0, atol=0)) == []
+    assert "expected a tuple" in compare((1, 2), [1, 2], tol)[0]
+    assert "keys" in compare({"a": 1}, {"b": 1}, tol)[0]
+
+
+# --------------------------------------------------------------------------- formulas
+
+F, C = sp.symbols("f c", real=True)
+
+
+def tree(expr):
+    return formula.to_tree(expr)
+
+
+def test_equivalent_formulas_in_different_forms_pass():
+    same, why = formula.equivalent(tree(F * (1 - sp.tanh(C) ** 2)), tree(F / sp.cosh(C) ** 2),
+                                   {"f": (0, 1), "c": (-2, 2)})
+    assert same, why
+
+
+def test_different_formulas_fail_with_a_counterexample():
+    same, why = formula.equivalent(tree(F * sp.tanh(C)), tree(F / sp.cosh(C) ** 2), {"f": (0, 1), "c": (-2, 2)})
+    assert not same and "should be" in why
+
+
+def test_formula_trees_are_checked_against_the_allow_list():
+    with pytest.raises(formula.FormulaError):
+        formula.check_tree(["Symbol", "__import__('os')"])
+    with pytest.raises(formula.FormulaError):
+        formula.check_tree(["Eval", ["Symbol", "x"]])
+    with pytest.raises(formula.FormulaError):
+        formula.check_tree(["Symbol", "z"], symbols={"x"})
+    with pytest.raises(formula.FormulaError):
+        formula.to_tree(sp.Integral(F, C))
+    deep = ["Symbol", "x"]
+    for _ in range(100):
+        deep = ["exp", deep]
+    with pytest.raises(formula.FormulaError):
+        formula.check_tree(deep)
+
+
+def test_symbolic_check_gives_up_in_time_on_a_hostile_formula():
+    huge = ["Pow", ["Integer", "999999999"], ["Pow", ["Integer", "999999999"], ["Integer", "999999999"]]]
+    assert formula.symbolically_equal(huge, ["Integer", "1"], seconds=2) is None
+
+
+# --------------------------------------------------------------------------- authoring
+
+def test_function_exercise_records_cases_and_judges_answers():
+    def reference(x):
+        return 2 * x
+    exercise = authoring.Function("double", cases=[(np.array([1.0, 2.0]),)],
+                                  random_cases=lambda rng: (rng.normal(size=3),), n_random=4, rtol=1e-9)
+    entry = exercise.record({"double": reference}, seed=7)
+    assert len(entry["cases"]) == 5
+    request = authoring.request_for(entry)
+    assert all("expected" not in case for case in request["cases"])  # the sandbox never sees answers
+    assert authoring.judge(entry, authoring.answer({"double": reference}, request)) == []
+    wrong = authoring.judge(entry, authoring.answer({"double": lambda x: x}, request))
+    assert wrong and "fails 5 of 5 cases" in wrong[0]
+
+
+def test_random_cases_depend_on_the_seed_only():
+    exercise = authoring.Function("f", cases=[(1.0,)], random_cases=lambda rng: (float(rng.normal()),), n_random=2)
+    a, b, c = (exercise.record({"f": lambda x: x}, seed=s)["cases"] for s in (1, 1, 2))
+    assert a == b and a != c
+
+
+def test_value_choice_and_formula_exercises():
+    value = authoring.Value("n", rtol=0, atol=0).record({"n": 3840}, seed=0)
+    assert authoring.judge(value, [{"ok": True, "value": 3840}]) == []
+    assert authoring.judge(value, [{"ok": True, "value": 3960}])
+    choice = authoring.Choice("pick", ["a", "b"]).record({"pick": "b"}, seed=0)
+    assert authoring.judge(choice, [{"ok": True, "value": "b"}]) == []
+    assert "not one of the options" in authoring.judge(choice, [{"ok": True, "value": "z"}])[0]
+    derivation = authoring.Formula("d", {"f": (0, 1), "c": (-1, 1)}).record({"d": F * C}, seed=0)
+    assert authoring.judge(derivation, authoring.answer({"d": C * F}, {"name": "d", "kind": "formula"})) == []
+    assert authoring.judge(derivation, authoring.answer({"d": F + C}, {"name": "d", "kind": "formula"}))
+
+
+def test_declarations_are_found_in_hidden_blocks_only():
+    source = 'assert Value("visible")\n### BEGIN HIDDEN TESTS\nFunction("f", cases=[1]).check(globals())\n' \
+             "Value('g').check(globals())\n### END HIDDEN TESTS\n"
+    assert authoring.declarations(source) == ["f", "g"]
+
+
+# --------------------------------------------------------------------------- pruning
+
+def test_pruning_keeps_what_answers_need_and_drops_demonstrations():
+    cells = [
+        {"role": "master", "source": "import numpy as np\nSEED = 0"},
+        {"role": "master", "source": "W = np.eye(2)\nscale = 3"},
+        {"role": "master", "source": "import matplotlib.pyplot as plt\nfig = plt.figure()\nplt.plot([1])"},
+        {"role": "master", "source": "W[0, 0] = 5"},
+        {"role": "student", "source": "def f(x):\n    local = x * scale\n    return W @ local"},
+        {"role": "master", "source": "model = np.zeros(1000)\nnp.testing.assert_allclose(model, 0)"},
+    ]
+    assert pruning.needed(cells, ["f"]) == [0, 1, 3, 4]
+
+
+def test_pruning_ignores_function_locals_and_module_calls():
+    found = pruning.names("def g(h):\n    c = h + H\n    return c\nnp.random.seed(0)\nresult = g(2)")
+    assert found.reads >= {"H", "np"} and "h" not in found.reads and "c" not in found.reads
+    assert found.binds == {"g", "result"} and found.changes == {"np"}
+
+
+# --------------------------------------------------------------------------- integrity
+
+def _master():
+    nb = nbformat.v4.new_notebook()
+    answer = nbformat.v4.new_code_cell("def f():\n    raise NotImplementedError()", metadata={"nbgrader": {
+        "grade": False, "solution": True, "locked": False, "grade_id": "f-answer", "schema_version": 3, "task": False}})
+    test = nbformat.v4.new_code_cell("assert f() == 1", metadata={"nbgrader": {
+        "grade": True, "solution": False, "locked": True, "points": 2, "grade_id": "f-tests",
+        "schema_version": 3, "task": False}})
+    nb.cells = [nbformat.v4.new_code_cell("import math"), answer, test]
+    return nb
+
+
+def test_rebuild_takes_only_answer_text_from_the_submission(tmp_path):
+    submitted = _master()
+    submitted.cells[0].source = "import os; os.system('rm -rf /')"      # a master cell: ignored
+    submitted.cells[1].source = "def f():\n    return 1"
+    submitted.cells[2].source = "pass"                                   # a test cell: restored
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(submitted, path)
+    rebuilt = integrity.rebuild(_master(), path)
+    assert rebuilt.problems == []
+    assert [c.source for c in rebuilt.notebook.cells] == ["import math", "def f():\n    return 1", "assert f() == 1"]
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda nb: nb.cells.pop(1), "missing from the submission"),
+    (lambda nb: nb.cells.append(nb.cells[1]), "appears 2 times"),
+    (lambda nb: nb.cells[2].metadata.nbgrader.update(points=200), "points: 2.0 -> 200.0"),
+    (lambda nb: nb.cells[1].update(cell_type="raw"), "changed from a code cell"),
+])
+def test_rebuild_reports_tampering_and_names_the_cell(tmp_path, change, expected):
+    submitted = _master()
+    change(submitted)
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(submitted))
+    problems = integrity.rebuild(_master(), path).problems
+    assert len(problems) == 1 and expected in problems[0].message and problems[0].cells == ("f-tests",)
+
+
+def test_rebuild_refuses_unreadable_files(tmp_path):
+    (tmp_path / "nb.ipynb").write_text("{not json")
+    assert "not valid JSON" in integrity.rebuild(_master(), tmp_path / "nb.ipynb").problems[0].message
+    (tmp_path / "nb.ipynb").write_text(json.dumps({"nbformat": 3, "worksheets": []}))
+    assert "nbformat 4" in integrity.rebuild(_master(), tmp_path / "nb.ipynb").problems[0].message
+    (tmp_path / "nb.ipynb").write_bytes(b" " * 100)
+    assert "limit" in integrity.rebuild(_master(), tmp_path / "nb.ipynb", max_bytes=10).problems[0].message
+    (tmp_path / "nb.ipynb").unlink()
+    (tmp_path / "nb (1).ipynb").write_text("{}")
+    assert "renamed" in integrity.rebuild(_master(), tmp_path / "nb.ipynb").problems[0].message

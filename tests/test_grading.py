@@ -1,0 +1,350 @@
+"""The grader against honest and hostile submissions, next to what plain nbgrader awards.
+
+Every submission below is handed in to a small course (tests/grading_course.py)
+and graded by ``python -m autograder grade`` in the sandbox. The same
+submissions (except the ones that would harm the machine running the tests)
+are also graded by plain ``nbgrader autograde``; its scores are recorded in
+``_build/grading-comparison.md`` so the README can show the difference.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_markdown_cell, new_output
+
+import grading_course as gc
+from bookbuild import layout
+
+CORRECT = dict(gc.REFERENCE)
+
+
+@dataclass
+class Case:
+    student: str
+    what: str
+    expected: int                         # our total out of gc.TOTAL
+    reason: str = ""                      # must appear among the reasons for lost points
+    answers: dict = field(default_factory=dict)
+    edit: object = None
+    raw: bytes | None = None
+    filename: str = f"{gc.ASSIGNMENT}.ipynb"
+    honest: bool = False
+    harmful: bool = False                 # would harm the machine under plain nbgrader: not run there
+
+
+def correct(**changes):
+    return {**CORRECT, **changes}
+
+
+WRONG_DOUBLE = "def double(x):\n    return np.asarray(x, dtype=float)\n"
+
+
+def _drop(grade_id):
+    return lambda nb: nb.cells.remove(next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id))
+
+
+def _duplicate(grade_id):
+    def edit(nb):
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        nb.cells.insert(nb.cells.index(cell), nbformat.from_dict(json.loads(json.dumps(cell))))
+    return edit
+
+
+def _retype(grade_id):
+    def edit(nb):
+        index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        old = nb.cells[index]
+        nb.cells[index] = new_markdown_cell(old.source, metadata=old.metadata)
+    return edit
+
+
+def _points(grade_id, points):
+    def edit(nb):
+        next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id).metadata.nbgrader.points = points
+    return edit
+
+
+def _test_source(grade_id, source):
+    def edit(nb):
+        next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id).source = source
+    return edit
+
+
+def _bloat(nb):
+    nb.cells[0].outputs = [new_output("stream", name="stdout", text="x" * (6 * 2**20))]
+
+
+def cases(port: int) -> list[Case]:
+    return [
+        # ---------------------------------------------------------------- honest
+        Case("correct", "fully correct", 6, answers=correct(), honest=True),
+        Case("partial", "double is wrong, the rest right", 4, "values differ", answers=correct(**{"double-answer": WRONG_DOUBLE}), honest=True),
+        Case("tolerance", "double off by 1e-12", 6, answers=correct(**{"double-answer": "def double(x):\n    return 2 * np.asarray(x, dtype=float) + 1e-12\n"}), honest=True),
+        Case("wrong", "every answer wrong", 0, "values differ", honest=True, answers={
+            "double-answer": WRONG_DOUBLE, "count-answer": "count = 3960\n", "deriv-answer": "deriv = sp.sin(x)\n",
+            "pick-answer": 'pick = "a"\n'}),
+        Case("blank", "nothing answered", 0, "NotImplementedError", honest=True),
+        Case("warns", "correct, but double issues a UserWarning (stderr)", 6, honest=True, answers=correct(**{"double-answer":
+            "import warnings\n\ndef double(x):\n    warnings.warn('a harmless warning')\n    return 2 * np.asarray(x, dtype=float)\n"})),
+        # ---------------------------------------------------------------- answers that cheat
+        Case("always_equal", "double returns an object whose __eq__ is always True", 4, "cannot send",
+             answers=correct(**{"double-answer": "class _Yes:\n    def __eq__(self, other):\n        return True\n\ndef double(x):\n    return _Yes()\n"})),
+        Case("patch_numpy", "replaces np.isclose and np.allclose, wrong double", 4, "values differ", answers=correct(**{"double-answer":
+            "np.allclose = lambda *a, **k: True\n"
+            "np.isclose = lambda a, b, **k: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)\n"
+            + WRONG_DOUBLE})),
+        Case("patch_judge", "replaces the grader's judge function and np.allclose; every answer wrong", 0, "values differ",
+             answers={"double-answer": "import autograder.authoring as _authoring\n_authoring.judge = lambda entry, replies: []\n"
+                                       "np.allclose = lambda *a, **k: True\n" + WRONG_DOUBLE,
+                      "count-answer": "count = 1\n", "deriv-answer": "deriv = x * y\n", "pick-answer": 'pick = "a"\n'}),
+        Case("read_solutions", "finds the reference notebook on disk and runs it", 4, "values differ", answers=correct(**{"double-answer":
+            "import json, os\n\ndef double(x):\n    here = os.path.abspath(os.getcwd())\n"
+            "    while True:\n        path = os.path.join(here, 'solutions', 'quiz', 'quiz.ipynb')\n"
+            "        if os.path.exists(path):\n            cells = json.load(open(path))['cells']\n"
+            "            source = ''.join(next(c['source'] for c in cells if c['metadata'].get('nbgrader', {}).get('grade_id') == 'double-answer'))\n"
+            "            scope = {'np': np}\n            exec(source, scope)\n            return scope['double'](x)\n"
+            "        if here == '/':\n            return np.asarray(x, dtype=float)\n        here = os.path.dirname(here)\n"})),
+        Case("network", "asks a server on the grading machine's loopback for help", 4, "values differ", answers=correct(**{"double-answer":
+            f"import urllib.request\n\ndef double(x):\n    try:\n        urllib.request.urlopen('http://127.0.0.1:{port}/', timeout=2).read()\n"
+            "        return 2 * np.asarray(x, dtype=float)\n    except Exception:\n        return np.asarray(x, dtype=float)\n"})),
+        # ---------------------------------------------------------------- answers that break the run
+        Case("infinite_loop", "an infinite loop in the double cell", 4, "did not finish", answers=correct(**{"double-answer": "while True:\n    pass\n"})),
+        Case("loop_swallows_interrupt", "a loop that swallows KeyboardInterrupt", 4, "did not finish", answers=correct(**{"deriv-answer":
+            "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"})),
+        Case("slow_function", "double never returns", 4, "did not finish", answers=correct(**{"double-answer": "def double(x):\n    while True:\n        pass\n"})),
+        Case("memory_bomb", "allocates memory until it fails", 5, "MemoryError", harmful=True, answers=correct(**{"count-answer":
+            "blocks = []\nwhile True:\n    blocks.append(bytearray(100 * 2**20))\n"})),
+        Case("fork_bomb", "forks without end", 5, "pick", harmful=True, answers=correct(**{"pick-answer": "import os\nwhile True:\n    os.fork()\n"})),
+        Case("sys_exit", "calls sys.exit", 4, "SystemExit", answers=correct(**{"deriv-answer": "import sys\nsys.exit('bye')\n"})),
+        Case("os_exit", "calls os._exit", 5, "ended the process", answers=correct(**{"count-answer": "import os\nos._exit(3)\n"})),
+        Case("kill_kernel", "kills its own process", 4, "was killed", answers=correct(**{"double-answer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"})),
+        Case("segfault", "crashes the interpreter", 5, "segmentation fault", answers=correct(**{"pick-answer": "import ctypes\nctypes.string_at(0)\n"})),
+        Case("print_flood", "prints 20 MB before a correct answer", 6, answers=correct(**{"double-answer":
+            "for _ in range(20):\n    print('x' * 2**20)\n\n" + CORRECT["double-answer"]})),
+        Case("channel_flood", "finds the grader's result pipe and floods it", 5, "output flood", answers=correct(**{"pick-answer":
+            "import gc, os\nchannel = next(o for o in gc.get_objects() if type(o).__name__ == 'Channel')\n"
+            "os.write(channel.fd, b'x' * (24 * 2**20))\npick = 'b'\n"})),
+        Case("fill_disk", "writes a file until the disk is full", 5, "File too large", harmful=True, answers=correct(**{"count-answer":
+            "with open('filler.bin', 'wb') as f:\n    for _ in range(300):\n        f.write(bytes(2**20))\ncount = 3840\n"})),
+        # ---------------------------------------------------------------- notebooks that are not what was released
+        Case("invalid_json", "the file is not JSON", 0, "not valid JSON", raw=b"{this is not json"),
+        Case("wrong_nbformat", "an nbformat 3 notebook", 0, "nbformat 4", raw=json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}).encode()),
+        Case("missing_cell", "deleted the test cell of double", 4, "missing", answers=correct(), edit=_drop("double-tests")),
+        Case("duplicated_cell", "duplicated the double answer cell", 4, "appears 2 times", answers=correct(), edit=_duplicate("double-answer")),
+        Case("retyped_cell", "turned the count answer into markdown", 5, "changed from a code cell", answers=correct(), edit=_retype("count-answer")),
+        Case("edited_points", "raised the points of a test to 200", 4, "points", answers=correct(), edit=_points("double-tests", 200)),
+        Case("edited_test", "replaced a test by `pass`, wrong double", 4, "values differ",
+             answers=correct(**{"double-answer": WRONG_DOUBLE}), edit=_test_source("double-tests", "pass\n")),
+        Case("renamed", "handed in under another file name", 0, "renamed", answers=correct(), filename="quiz (1).ipynb"),
+        Case("oversized", "a 6 MB notebook", 0, "the limit is", answers=correct(), edit=_bloat),
+    ]
+
+
+class _Helper(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"the answer is 2x")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def loopback_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Helper)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def hand_in(root: Path, all_cases: list[Case]) -> None:
+    for case in all_cases:
+        gc.submit(root, case.student, case.answers, case.edit, case.raw, case.filename)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, loopback_server):
+    """Our grader on every case; plain nbgrader, meanwhile, on every case that cannot harm the machine."""
+    all_cases = cases(loopback_server)
+    ours = gc.make_course(tmp_path_factory.mktemp("ours"))
+    hand_in(ours, all_cases)
+    harmless = [c for c in all_cases if not c.harmful]
+    with ThreadPoolExecutor(max_workers=2) as background:  # two course copies, half the students each
+        halves = [background.submit(plain_nbgrader, tmp_path_factory, harmless[i::2]) for i in range(2)]
+        started = time.monotonic()
+        result = gc.run(ours, "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2", "--timeout", "4",
+                        "--memory", "1024", check=False)
+        seconds = time.monotonic() - started
+        plain_scores = {**halves[0].result(), **halves[1].result()}
+    print(f"\nours: {seconds:.1f} s for {len(all_cases)} submissions; plain nbgrader: {time.monotonic() - started:.1f} s")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {"cases": all_cases, "ours": gc.results(ours), "plain": plain_scores, "root": ours, "seconds": seconds}
+
+
+def plain_nbgrader(tmp_path_factory, plain_cases: list[Case]) -> dict[str, float | None]:
+    """Plain ``nbgrader autograde`` on the same submissions.
+
+    A single bad notebook stops a whole nbgrader run (it did here, on edited
+    metadata), leaving everyone after it ungraded; so the run is repeated
+    without the student it stopped at, until every other student has a score.
+    """
+    root = gc.make_course(tmp_path_factory.mktemp("plain"))
+    hand_in(root, plain_cases)
+    gc.run(root, "autograder", "keys", gc.ASSIGNMENT)  # the hidden blocks compare with this key
+    students, stoppers = sorted(c.student for c in plain_cases), []
+    while True:
+        exclude = ",".join(stoppers)
+        gc.run(root, "nbgrader", "autograde", gc.ASSIGNMENT, f"--CourseDirectory.student_id_exclude={exclude}",
+               "--log-level=ERROR", check=False)
+        scores = _scores(root)
+        missing = [s for s in students if s not in scores and s not in stoppers]
+        if not missing:
+            return {s: scores.get(s) for s in students}
+        stoppers.append(missing[0])
+
+
+def _scores(root: Path) -> dict[str, float]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return {s.student.id: s.score for s in gb.assignment_submissions(gc.ASSIGNMENT)
+                if (root / "autograded" / s.student.id / gc.ASSIGNMENT).is_dir()}
+
+
+def total(record: dict) -> float:
+    return sum(c["score"] or 0 for c in record["cells"])
+
+
+def test_every_case_gets_the_expected_score_and_reason(graded):
+    failures = []
+    for case in graded["cases"]:
+        record = graded["ours"].get(case.student)
+        if record is None:
+            failures.append(f"{case.student}: not graded")
+            continue
+        reasons = " | ".join(r for c in record["cells"] for r in c["reasons"]) + json.dumps(record["problems"])
+        if total(record) != case.expected:
+            failures.append(f"{case.student}: {total(record)} instead of {case.expected}: {reasons[:400]}")
+        elif case.reason and case.reason not in reasons:
+            failures.append(f"{case.student}: the reasons do not mention {case.reason!r}: {reasons[:400]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_there_are_at_least_twenty_hostile_submissions(graded):
+    assert sum(not c.honest for c in graded["cases"]) >= 20
+
+
+def test_honest_submissions_agree_with_plain_nbgrader(graded):
+    """Where nbgrader is not fooled, the two graders agree; the warning case is the known exception."""
+    for case in graded["cases"]:
+        if case.honest and case.student != "warns":
+            assert graded["plain"][case.student] == case.expected, case.student
+
+
+def test_comparison_with_plain_nbgrader_is_recorded(graded):
+    rows = ["| submission | what it does | this grader | plain nbgrader |", "|---|---|---|---|"]
+    for case in graded["cases"]:
+        plain = graded["plain"].get(case.student)
+        plain_text = "not run (would harm the machine)" if case.harmful else (
+            "no grade (nbgrader stopped)" if plain is None else f"{plain:g}/{gc.TOTAL}")
+        rows.append(f"| `{case.student}` | {case.what} | {total(graded['ours'][case.student]):g}/{gc.TOTAL} | {plain_text} |")
+    out = layout.BUILD / "grading-comparison.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(rows) + "\n")
+    fooled = [c.student for c in graded["cases"] if not c.honest and not c.harmful
+              and (graded["plain"].get(c.student) or 0) > c.expected]
+    assert "patch_judge" in fooled and "read_solutions" in fooled  # what the sandbox is for
+
+
+def test_gradebook_is_consistent_after_hostile_submissions(graded):
+    from nbgrader.api import Gradebook
+
+    root = graded["root"]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        submissions = {s.student.id: s for s in gb.assignment_submissions(gc.ASSIGNMENT)}
+        assert set(submissions) == {c.student for c in graded["cases"]}
+        for student, submission in submissions.items():
+            scores = {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
+            assert set(scores) == set(gc.POINTS) and None not in scores.values(), student
+            assert submission.score == total(graded["ours"][student]), student
+    export = gc.run(root, "nbgrader", "export", "--log-level=ERROR")
+    assert export.returncode == 0 and (root / "grades.csv").read_text().count(gc.ASSIGNMENT) == len(graded["cases"])
+    feedback = gc.run(root, "nbgrader", "generate_feedback", gc.ASSIGNMENT, "--student", "partial", "--log-level=ERROR")
+    html = (root / "feedback" / "partial" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.html").read_text()
+    assert feedback.returncode == 0 and "values differ" in html
+
+
+def test_a_rerun_gives_the_same_grades(graded):
+    root = graded["root"]
+    again = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--student", "correct", "--student", "partial",
+                   "--student", "tolerance", "--force", "--timeout", "3")
+    assert again.returncode == 0
+    for student in ("correct", "partial", "tolerance"):
+        assert total(gc.results(root)[student]) == total(graded["ours"][student])
+
+
+def test_report_lists_reasons_and_json(graded):
+    root = graded["root"]
+    text = gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
+    assert "infinite_loop" in text and "did not finish" in text
+    data = json.loads(gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--json").stdout)
+    assert {r["student"] for r in data} == {c.student for c in graded["cases"]}
+
+
+def test_interrupted_run_resumes_and_leaves_a_consistent_gradebook(tmp_path):
+    root = gc.make_course(tmp_path / "course")
+    students = [f"s{i}" for i in range(6)]
+    for student in students:
+        gc.submit(root, student, correct())
+    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--jobs", "1"],
+                               cwd=root, env=gc.environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while len(gc.results(root)) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    graded_before = len(gc.results(root))
+    assert 2 <= graded_before < len(students) and b"interrupted" in err
+    resumed = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2")
+    assert f"{graded_before} submission(s) were already graded" in resumed.stdout
+    assert {s: total(r) for s, r in gc.results(root).items()} == dict.fromkeys(students, gc.TOTAL)
+    assert gc.run(root, "nbgrader", "export", "--log-level=ERROR").returncode == 0
+    rows = (root / "grades.csv").read_text().strip().splitlines()[1:]
+    assert sorted(r.split(",")[3] for r in rows) == students and all(r.endswith(f"{gc.TOTAL}.0,{gc.TOTAL}.0") for r in rows)
+
+
+def test_grading_refuses_without_a_sandbox_unless_told(tmp_path):
+    root = gc.make_course(tmp_path / "course")
+    gc.submit(root, "someone", correct())
+    env = {**gc.environment(), "PATH": str(Path(sys.executable).parent)}  # no bwrap on the PATH
+    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT], cwd=root, env=env,
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "refusing to grade" in refused.stderr and "bubblewrap" in refused.stderr
+    allowed = subprocess.run([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--unsafe-no-sandbox"],
+                             cwd=root, env=env, capture_output=True, text=True)
+    assert allowed.returncode == 0 and total(gc.results(root)["someone"]) == gc.TOTAL
+
+
+def test_grading_on_a_dask_cluster(tmp_path):
+    from distributed import LocalCluster
+
+    root = gc.make_course(tmp_path / "course")
+    gc.submit(root, "right", correct())
+    gc.submit(root, "half", correct(**{"double-answer": WRONG_DOUBLE}))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--dask-scheduler", cluster.scheduler_address)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert {s: total(r) for s, r in gc.results(root).items()} == {"right": gc.TOTAL, "half": gc.TOTAL - 2}
