@@ -54,9 +54,10 @@ def language(code: str) -> Language:
 
 # Where tw2sp's general-purpose choice is not what mainland machine-learning
 # texts say: 向量 is not the physics term 矢量, a sequence (序列) is not a serial
-# port (串行), stacked weights are not a call stack (堆栈), and object detection
-# is 目标检测.
-MAINLAND_ML_TERMS = {"矢量": "向量", "串行": "序列", "堆栈": "堆叠", "对象侦测": "目标检测"}
+# port (串行), stacked weights are not a call stack (堆栈), a query is 查询,
+# likelihood is 似然, object detection is 目标检测, Monte Carlo is 蒙特卡罗.
+MAINLAND_ML_TERMS = {"矢量": "向量", "串行": "序列", "堆栈": "堆叠", "查找": "查询", "概似": "似然",
+                     "对象侦测": "目标检测", "蒙地卡罗": "蒙特卡罗"}
 
 
 @lru_cache(maxsize=1)
