@@ -40,7 +40,7 @@ class GradebookWriter:
                 return [nb.name for nb in gb.find_assignment(assignment).notebooks]
             except MissingEntry:
                 raise SystemExit(f"the gradebook has no assignment {assignment!r}: "
-                                 f"run `nbgrader generate_assignment {assignment}` first") from None
+                                 f"run `nbgrader generate_assignment {assignment} --force` first") from None
 
     def timestamp(self, student: str, assignment: str) -> str | None:
         folder = self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment)

@@ -13,6 +13,7 @@ user id of its own, so limits on processes count only its processes.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import resource
@@ -289,8 +290,9 @@ class _UidPool:
 _UIDS = _UidPool()
 
 
+@functools.cache
 def check_available() -> None:
-    """Raise SandboxUnavailable unless a trivial sandbox starts and answers."""
+    """Raise SandboxUnavailable unless a trivial sandbox starts and answers (checked once per process)."""
     job = {"cells": [{"role": "master", "source": "x = 1"}], "requests": [{"name": "x", "kind": "value"}]}
     outcome = run_job(job, {"timeout": 20})
     if outcome["status"] != "done":
