@@ -93,7 +93,9 @@ def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False):
     """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``."""
     from nbclient import NotebookClient
 
-    os.environ.update({"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    # PASSIVE: idle OpenMP threads sleep instead of spinning, which otherwise slows a
+    # chapter many times over when the cores are shared (measured on ch15's training loop).
+    os.environ.update({"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "OMP_WAIT_POLICY": "PASSIVE",
                        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)})
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(cwd)}},

@@ -53,11 +53,16 @@ def language(code: str) -> Language:
 
 
 # Where tw2sp's general-purpose choice is not what mainland machine-learning
-# texts say: 向量 is not the physics term 矢量, a sequence (序列) is not a serial
-# port (串行), stacked weights are not a call stack (堆栈), a query is 查询,
-# likelihood is 似然, object detection is 目标检测, Monte Carlo is 蒙特卡罗.
-MAINLAND_ML_TERMS = {"矢量": "向量", "串行": "序列", "堆栈": "堆叠", "查找": "查询", "概似": "似然",
-                     "对象侦测": "目标检测", "蒙地卡罗": "蒙特卡罗"}
+# texts say (向量 is not the physics term 矢量, a sequence is not a serial port
+# 串行, stacked weights are not a call stack 堆栈). Applied in this order, to the
+# converted text: longer phrases first.
+MAINLAND_ML_TERMS = {
+    "矢量": "向量", "串行": "序列", "堆栈": "堆叠", "查找": "查询",
+    "对数概似": "对数似然", "概似": "似然", "变异数": "方差", "常态分布": "正态分布",
+    "杂讯": "噪声", "逻辑斯回归": "逻辑回归", "对象侦测": "目标检测", "侦测": "检测",
+    "蒙地卡罗": "蒙特卡罗", "滑杆": "滑块", "动差": "矩", "不偏估计": "无偏估计",
+    "边际分布": "边缘分布", "分群": "聚类",
+}
 
 
 @lru_cache(maxsize=1)
