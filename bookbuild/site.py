@@ -11,6 +11,7 @@ warning fails the build.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import nbformat
 import yaml
 
 from . import execute, layout, pages
-from .languages import LANGUAGES, Language, language
+from .languages import LANGUAGES, ZH_TAG, Language, language
 from .views import language_view
 
 WIDGET_SCRIPTS = {
@@ -79,6 +80,8 @@ def build_language(code: str, solutions: str) -> None:
         "book_vendor_dir": str(vendor_widget_assets()),
     }
     output = layout.LANG_BUILDS / lang.code
+    if lang.tag == ZH_TAG:
+        overrides["html_search_options"] = {"dict": str(search_words(output))}
     result = build_sphinx(stage(lang, solutions), output / "html", noconfig=True,
                           path_config=str(layout.CONFIG), confoverrides=overrides,
                           doctreedir=str(output / "doctrees"), warningiserror=True,
@@ -86,6 +89,24 @@ def build_language(code: str, solutions: str) -> None:
     if result:
         raise SystemExit(f"the {lang.label} site did not build cleanly (see the warnings above)")
     _synchronise(output / "html", layout.HTML / lang.code)
+
+
+def search_words(folder: Path) -> Path:
+    """The glossary's Chinese terms as a jieba dictionary for Sphinx's Chinese search index.
+
+    Without it jieba cuts 遗忘门 into 遗忘 + 门 and 梯度消失 into 梯度 + 消失, and the search page,
+    which looks the query up whole, finds no page for a term of the glossary. The file is named
+    after its content: a new term changes the configuration, and Sphinx then re-indexes every page.
+    """
+    words = sorted({row[form] for row in pages.glossary_rows() for form in ("zh_hant", "zh_hans")
+                    if row[form] and not any(c.isspace() for c in row[form])})
+    text = "".join(f"{word}\n" for word in words)
+    path = folder / f"search-words-{hashlib.sha256(text.encode()).hexdigest()[:12]}.txt"
+    _write_if_changed(path, text)
+    for stale in folder.glob("search-words-*.txt"):
+        if stale != path:
+            stale.unlink()
+    return path
 
 
 def build(solutions: str = "show", jobs: int = 2) -> Path:

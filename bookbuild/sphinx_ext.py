@@ -6,7 +6,12 @@
   site's language;
 * the widget JavaScript (require.js and the ipywidgets HTML manager) served
   from the site instead of a CDN, added from here rather than from a
-  ``_static`` folder of the book, which Jupyter Book would add to every page.
+  ``_static`` folder of the book, which Jupyter Book would add to every page;
+* two repairs of the stack's JavaScript, so that pages load without a console
+  error: an inline script registered after the builder started (sphinx-thebe's
+  ``const THEBE_JS_URL``) is written twice by Sphinx 7.4, and the ipywidgets
+  HTML manager typesets widget labels with MathJax 2's ``MathJax.Hub`` while
+  the site serves MathJax 3.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", configure)
     app.connect("doctree-read", translate_captions)
     app.connect("html-page-context", add_language_links)
+    app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -53,12 +59,37 @@ def configure(app: Sphinx, config) -> None:
     # require.js reads this global as its configuration when it loads: it maps the widget
     # bundles' module ids to the site's copy, so their icon fonts load from there too.
     app.add_js_file(None, body=REQUIREJS_CONFIG)
+    app.add_js_file(None, body=MATHJAX2_HUB)
 
 
 REQUIREJS_CONFIG = (
     "var require = {paths: {'@jupyter-widgets/html-manager/dist': new URL('_static/widgets', "
     "new URL(document.documentElement.dataset.content_root, location.href)).href}};"
 )
+
+
+# The widget manager calls MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]) (MathJax 2) when it
+# draws a label; with MathJax 3 that throws. Give it a Hub that typesets with MathJax 3 instead. The
+# widgets render on `load`, after MathJax (a deferred script) has replaced its configuration object.
+MATHJAX2_HUB = (
+    "document.addEventListener('DOMContentLoaded', () => { const mj = window.MathJax;"
+    " if (mj && mj.version && !mj.Hub) mj.Hub = {Queue: (...jobs) => jobs.forEach(job => {"
+    " if (Array.isArray(job) && job[0] === 'Typeset' && job[2]) mj.startup.promise ="
+    " mj.startup.promise.then(() => mj.typesetPromise([job[2]])); })}; });"
+)
+
+
+def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Write each script once: Sphinx 7.4 lists an inline script added after the builder started twice
+    (as filename None and as ''), and sphinx-thebe's ``const`` declarations then fail the second time."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        attributes = getattr(script, "attributes", {})
+        key = (getattr(script, "filename", script) or "", tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"][:] = unique
 
 
 def translate_captions(app: Sphinx, doctree: nodes.document) -> None:

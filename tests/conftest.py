@@ -7,8 +7,13 @@ chapter (plus one run of each student notebook), not with the number of tests.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
+import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
 import pytest
@@ -49,3 +54,71 @@ def _run_student(chapter, threads):
 def built_site(executed):
     """The HTML site of every language (Sphinx rebuilds incrementally)."""
     return site.build("show", jobs=JOBS).parent
+
+
+# --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py) ------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium (`make setup-test`); Playwright downloads no browser
+# Offline and as root: no sandbox, and none of the background requests Chromium makes to Google hosts.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _SiteServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the browser closed a page while a file was still being sent
+        super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def serving(folder):
+    """Serve a folder from a thread on 127.0.0.1 (a free port); yields the base URL, ending in /."""
+    server = _SiteServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, name=f"serve {folder}", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site):
+    """The built site, served on 127.0.0.1 for the whole session; its base URL."""
+    with serving(built_site) as base:
+        yield base
+
+
+@pytest.fixture
+def serve_folder():
+    """Serve other folders for one test: ``base = serve_folder(path)``; stopped when the test ends."""
+    with contextlib.ExitStack() as stack:
+        yield lambda folder: stack.enter_context(serving(folder))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium driven by Playwright, one per test module, with a fresh profile."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`make setup-test` does)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()

@@ -1,0 +1,622 @@
+"""What a reader's browser shows: every page of the book, in every language, in headless Chromium.
+
+The built site is served from 127.0.0.1 and opened in Debian's Chromium (one browser for the module,
+a fresh context -- cache, storage, cookies -- for every visit). Each page of the table of contents
+is opened once per language and checked for what a reader meets there: no console error, nothing
+requested from outside the test server, every formula typeset, every image loaded, the language
+switcher, the "show solution" toggles, the saved widgets, and the page's weight. The problems of a
+page are collected and reported together, each naming the page and the language.
+
+Numbers (page weights, load times, time to the first typeset formula) are written to
+``_build/browser-metrics.json``, and screenshots of three pages to ``_build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from bookbuild import cells, layout, pages, views
+from bookbuild.languages import LANGUAGES
+
+pytestmark = pytest.mark.browser
+
+PAGES = layout.toc_files()
+CHAPTERS = {chapter.page: chapter for chapter in layout.chapters()}
+VISITS = [(lang, page) for lang in LANGUAGES for page in PAGES]
+SCREENSHOTS = {("zh-hant", layout.chapters()[0].page), ("en", "book/glossary"), ("zh-hans", layout.chapters()[-1].page)}
+SCREENSHOT_DIR = layout.BUILD / "screenshots"
+METRICS = layout.BUILD / "browser-metrics.json"
+
+# Page weight. The assets every page shares -- the theme (about 2.3 MB, 1.5 MB of it Font Awesome's
+# JavaScript), MathJax (1.2 MB plus fonts) and, on pages with widgets only, the widget manager
+# (embed-amd.js, 3.6 MB) -- come to about 7.5 MB and are downloaded once, then cached for every later
+# page. What a page adds on its own (its HTML with inline outputs, and the figures it loads) is what
+# grows with the book: it stays under 2 MB, no single figure or output is over 1 MB, and a chapter
+# page, opened first and uncached, stays under 10 MB.
+MAX_SINGLE = 1_000_000
+MAX_OWN = 2_000_000
+MAX_TOTAL = 10_000_000
+WIDGET_MANAGER = "embed-amd.js"
+
+VIEWPORT = {"width": 1280, "height": 800}
+MATH_TIMEOUT_MS = 20_000
+WIDGET_TIMEOUT_MS = 20_000
+WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+# Records when MathJax puts the first and the last typeset formula into the page (ms from navigation).
+FORMULA_PROBE = """
+window.__firstFormulaMs = window.__lastFormulaMs = null;
+new MutationObserver(records => {
+  for (const record of records) for (const node of record.addedNodes) {
+    if (node.nodeName === "MJX-CONTAINER") {
+      window.__lastFormulaMs = performance.now();
+      if (window.__firstFormulaMs === null) window.__firstFormulaMs = window.__lastFormulaMs;
+    }
+  }
+}).observe(document, {childList: true, subtree: true});
+"""
+
+# Loads every image (lazy ones too) and reports what a reader would see wrong on the page.
+INSPECT_PAGE = """
+async () => {
+  const images = [...document.images];
+  await Promise.all(images.map(img => { img.loading = "eager"; return img.decode().catch(() => null); }));
+  await document.fonts.ready;
+  const skip = "pre, code, script, style, textarea, svg, mjx-container, .highlight";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: node => node.parentElement.closest(skip) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  const text = [];
+  while (walker.nextNode()) text.push(walker.currentNode.nodeValue);
+  const math = [...document.querySelectorAll(".math")];
+  const outputs = [...document.querySelectorAll(".cell_output")];
+  const nav = performance.getEntriesByType("navigation")[0];
+  return {
+    lang: document.documentElement.lang,
+    text: text.join(" "),
+    math: math.length,
+    untypeset: math.filter(el => !el.querySelector("mjx-container")).map(el => el.textContent.slice(0, 80)),
+    typeset: document.querySelectorAll("mjx-container").length,
+    texErrors: [...document.querySelectorAll("mjx-merror")].map(el => el.getAttribute("data-mjx-error") || el.textContent),
+    brokenImages: images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src),
+    images: images.length,
+    largestOutput: Math.max(0, ...outputs.map(el => new Blob([el.outerHTML]).size)),
+    widgetViews: document.querySelectorAll('%s').length,
+    html: nav.decodedBodySize,
+    loadMs: nav.loadEventEnd,
+    firstFormulaMs: window.__firstFormulaMs,
+    lastFormulaMs: window.__lastFormulaMs,
+    resources: performance.getEntriesByType("resource").map(r => ({url: r.name, bytes: r.decodedBodySize})),
+  };
+}
+""" % WIDGET_VIEW
+
+# A slider's value, and what the output holding it shows apart from the slider: its visible widgets.
+SLIDER_STATE = """
+handle => {
+  const shown = [...handle.closest(".cell_output").querySelectorAll(".jupyter-widgets")]
+    .filter(el => !el.closest(".widget-slider") && !el.querySelector(".jupyter-widgets") && el.getClientRects().length);
+  return {value: handle.getAttribute("aria-valuenow"), max: handle.getAttribute("aria-valuemax"),
+          shown: shown.map(el => el.innerHTML).join("\\n")};
+}
+"""
+
+RAW_TEX = [(re.compile(r"\$\$"), "$$"), (re.compile(r"\\\(|\\\)"), r"\( \)"), (re.compile(r"\\\[|\\\]"), r"\[ \]"),
+           (re.compile(r"\$[^$\n]{1,200}?\$"), "$...$")]
+
+
+def html_lang(lang) -> str:
+    return lang.sphinx.replace("_", "-")
+
+
+def url_of(base: str, lang, page: str) -> str:
+    return f"{base}{lang.code}/{page}.html"
+
+
+class Visit:
+    """One page opened in a fresh browser context, with what went wrong while it loaded."""
+
+    def __init__(self, browser, base: str, url: str, probe: bool = True):
+        self.base, self.url = base, url
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        self.context = browser.new_context(viewport=VIEWPORT)
+        # Anything not addressed to the test server is recorded and aborted (it would leave the machine).
+        self.context.route(re.compile(rf"^(?!{re.escape(base)})"), self._outside)
+        if probe:
+            self.context.add_init_script(FORMULA_PROBE)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console: {msg.text}"))
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        # Returns once the server has answered; the page goes on loading while the caller does other work.
+        self.response = self.page.goto(url, wait_until="commit")
+
+    def loaded(self) -> "Visit":
+        self.page.wait_for_load_state("load", timeout=30_000)
+        return self
+
+    def _outside(self, route):
+        self.outside.append(route.request.url)
+        route.abort()
+
+    def wait_for_math(self) -> None:
+        """Wait for MathJax's typesetting (when the page loads MathJax at all)."""
+        self.page.evaluate(
+            "ms => window.MathJax?.startup?.promise && Promise.race([MathJax.startup.promise,"
+            " new Promise((_, reject) => setTimeout(() => reject(new Error(`not done after ${ms} ms`)), ms))])",
+            MATH_TIMEOUT_MS)
+
+    def close(self):
+        if self.context is not None:
+            self.context.close()
+            self.context = None
+
+
+@pytest.fixture
+def visit(chromium, site_server):
+    """Opens loaded pages for one test; their contexts are closed when it ends, passed or failed."""
+    opened: list[Visit] = []
+
+    def open_page(url: str, probe: bool = True) -> Visit:
+        opened.append(Visit(chromium, site_server, url, probe))
+        return opened[-1].loaded()
+
+    yield open_page
+    for v in opened:
+        v.close()
+
+
+@pytest.fixture(scope="module")
+def preloader(chromium, site_server):
+    """Starts loading the page the next test checks while this one is checked: two pages in flight."""
+    ahead: dict[str, Visit] = {}
+
+    def open_page(url: str, then: str | None) -> Visit:
+        v = ahead.pop(url, None) or Visit(chromium, site_server, url)
+        if then and then not in ahead:
+            try:
+                ahead[then] = Visit(chromium, site_server, then)
+            except Exception:  # noqa: BLE001  (the next test opens it again and reports what goes wrong)
+                pass
+        return v
+
+    yield open_page
+    for v in ahead.values():
+        v.close()
+
+
+def _next_page_checked(request, base: str) -> str | None:
+    """The URL the next scheduled page test opens, if the next test is one."""
+    items = request.session.items
+    index = items.index(request.node)
+    if index + 1 < len(items) and items[index + 1].originalname == request.node.originalname:
+        params = items[index + 1].callspec.params
+        return url_of(base, params["lang"], params["page"])
+    return None
+
+
+@pytest.fixture(scope="module")
+def metrics():
+    """Per-page numbers, keyed by (language code, page); written to _build/browser-metrics.json at the end."""
+    started = time.perf_counter()
+    records: dict = {}
+    yield records
+    pages_checked = {key: r for key, r in records.items() if isinstance(key, tuple)}
+    if not pages_checked:
+        return
+    summary = {key: r for key, r in records.items() if not isinstance(key, tuple)}
+    spans = [(r["started"], r["ended"]) for r in pages_checked.values() if "started" in r]
+    if spans:  # pages load while the previous one is checked: the wall time is what they cost together
+        wall = max(end for _, end in spans) - min(start for start, _ in spans)
+        summary["page_checks"] = {"pages": len(spans), "wall_seconds": round(wall, 1),
+                                  "seconds_per_page": round(wall / len(spans), 2),
+                                  "slowest_page_seconds": round(max(end - start for start, end in spans), 2)}
+    for r in pages_checked.values():
+        r.pop("started", None), r.pop("ended", None)
+    summary["module_seconds"] = round(time.perf_counter() - started, 1)
+    summary["pages"] = {f"{lang}/{page}": r for (lang, page), r in sorted(pages_checked.items())}
+    METRICS.parent.mkdir(parents=True, exist_ok=True)
+    METRICS.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang, page", VISITS, ids=[f"{lang.code}-{page}" for lang, page in VISITS])
+def test_page_in_the_browser(request, preloader, metrics, site_server, executed, lang, page):
+    started = time.perf_counter()
+    url = url_of(site_server, lang, page)
+    where = f"{lang.code}/{page}.html"
+    v = preloader(url, then=_next_page_checked(request, site_server))
+    try:
+        assert v.response is not None and v.response.ok, \
+            f"{where}: the server answered {v.response and v.response.status}"
+        v.loaded()
+        problems = _check_page(v, site_server, executed, lang, page, metrics)
+    finally:
+        v.close()
+    metrics.setdefault((lang.code, page), {}).update(started=started, ended=time.perf_counter())
+    assert not problems, f"{where} ({lang.label}):\n  " + "\n  ".join(problems)
+
+
+def _check_page(v: Visit, base: str, executed, lang, page: str, metrics) -> list[str]:
+    problems: list[str] = []
+    try:
+        v.wait_for_math()
+    except Exception as error:  # noqa: BLE001  (reported with the page's other problems)
+        problems.append(f"MathJax did not finish typesetting: {str(error).splitlines()[0]}")
+    found = v.page.evaluate(INSPECT_PAGE)
+
+    if found["lang"] != html_lang(lang):
+        problems.append(f"<html lang> is {found['lang']!r}, expected {html_lang(lang)!r}")
+
+    # Formulas: every math element typeset, no TeX error, no raw TeX left in the text.
+    if found["math"] and not found["typeset"]:
+        problems.append(f"{found['math']} formulas but no MathJax output on the page")
+    for tex in found["untypeset"][:5]:
+        problems.append(f"formula not typeset: {tex!r}")
+    for error in found["texErrors"][:5]:
+        problems.append(f"MathJax error: {error!r}")
+    for pattern, name in RAW_TEX:
+        for match in list(pattern.finditer(found["text"]))[:3]:
+            context = found["text"][max(0, match.start() - 40):match.end() + 40]
+            problems.append(f"raw TeX delimiter {name} in the rendered text: ...{context}...")
+
+    for src in found["brokenImages"]:
+        problems.append(f"image did not load: {src}")
+
+    # Widgets: every saved view is drawn as a control, and a slider changes what is shown.
+    expected_views = _widget_views(executed, page)
+    if found["widgetViews"] != expected_views:
+        problems.append(f"{found['widgetViews']} saved widget views on the page, the chapter has {expected_views}")
+    if found["widgetViews"]:
+        problems += _check_widgets(v.page)
+
+    if (lang.code, page) in SCREENSHOTS:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        v.page.evaluate("window.scrollTo(0, 0)")
+        v.page.screenshot(path=str(SCREENSHOT_DIR / f"{lang.code}-{page.replace('/', '-')}.png"))
+
+    # Reference solutions: folded, unfolded by a click, folded again by a second one.
+    if page in CHAPTERS:
+        problems += _check_solution_toggles(v.page, lang, executed[CHAPTERS[page].id])
+
+    record = metrics[(lang.code, page)] = _weigh(found, v.url, base)
+    problems += _weight_problems(record, found)
+
+    problems += _check_switcher(v, base, lang, page)
+
+    # Console errors and requests to anywhere else, over the whole visit.
+    problems += v.errors
+    problems += [f"request to outside the test server: {u}" for u in v.outside]
+    return problems
+
+
+def _widget_views(executed, page: str) -> int:
+    """How many widget views the page's source shows (0 for the book's own pages)."""
+    if page not in CHAPTERS:
+        return 0
+    nb = executed[CHAPTERS[page].id]
+    return sum("application/vnd.jupyter.widget-view+json" in out.get("data", {})
+               for c in nb.cells if c.cell_type == "code" for out in c.get("outputs", []))
+
+
+def _check_widgets(page) -> list[str]:
+    try:
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('{WIDGET_VIEW}')]"
+            ".every(s => s.parentElement.querySelector('.jupyter-widgets'))", timeout=WIDGET_TIMEOUT_MS)
+    except Exception:  # noqa: BLE001
+        return [f"saved widgets were not drawn within {WIDGET_TIMEOUT_MS / 1000:.0f} s"]
+    problems = []
+    failed = page.evaluate("() => [...document.querySelectorAll('.cell_output')]"
+                           ".filter(o => o.textContent.includes('Error displaying widget')).length")
+    if failed:
+        problems.append(f"{failed} widget outputs show 'Error displaying widget'")
+    handles = page.locator(".cell_output .widget-slider [role=slider]")
+    for i in range(handles.count()):
+        handle = handles.nth(i)
+        before = handle.evaluate(SLIDER_STATE)
+        handle.focus()
+        handle.press("ArrowLeft" if before["value"] == before["max"] else "ArrowRight")  # a real key press
+        try:  # the figure changes once the widget models have passed the new value on
+            page.wait_for_function(f"([h, shown]) => ({SLIDER_STATE})(h).shown !== shown",
+                                   arg=[handle.element_handle(), before["shown"]], timeout=5_000)
+        except Exception:  # noqa: BLE001  (reported below)
+            pass
+        after = handle.evaluate(SLIDER_STATE)
+        name = f"slider {i + 1}"
+        if after["value"] == before["value"]:
+            problems.append(f"{name}: the arrow key did not move it (value {before['value']})")
+        elif not before["shown"] or after["shown"] == before["shown"]:
+            problems.append(f"{name}: moving it from {before['value']} to {after['value']} does not change what is shown")
+    return problems
+
+
+# Clicks every toggle open (a DOM click on its summary), then closed again, and reports what shows.
+TOGGLE_ALL = """
+label => {
+  const toggles = [...document.querySelectorAll("details")]
+    .map(details => ({summary: details.querySelector(":scope > summary"), code: [...details.querySelectorAll("pre")]}))
+    .filter(t => t.summary?.textContent.includes(label));
+  const seen = t => t.code.length === 1 && t.code[0].checkVisibility();
+  const states = toggles.map(t => ({blocks: t.code.length, shownBefore: seen(t), labelBefore: t.summary.innerText.trim()}));
+  toggles.forEach(t => t.summary.click());
+  toggles.forEach((t, i) => Object.assign(states[i], {
+    shownAfter: seen(t), text: t.code.length ? t.code[0].innerText : "", labelAfter: t.summary.innerText.trim()}));
+  toggles.forEach(t => t.summary.click());
+  toggles.forEach((t, i) => { states[i].shownAfterSecond = seen(t); });
+  return states;
+}
+"""
+
+
+def _check_solution_toggles(page, lang, nb) -> list[str]:
+    expected = [cells.without_solution_markers(c.source) for c in nb.cells if cells.is_answer(c)]
+    show, hide = lang.pick(views.SHOW_SOLUTION), lang.pick(views.HIDE_SOLUTION)
+    # The first toggle with the real mouse: the summary can be clicked where the reader sees it.
+    first = page.locator("details").filter(has=page.locator("summary", has_text=show)).first
+    if expected:
+        try:
+            first.locator("summary").click(timeout=5_000)
+            first.locator("pre").wait_for(state="visible", timeout=2_000)
+            first.locator("summary").click(timeout=5_000)
+            first.locator("pre").wait_for(state="hidden", timeout=2_000)
+        except Exception as error:  # noqa: BLE001
+            return [f"the first '{show}' toggle does not open and close with the mouse: {error}"]
+    states = page.evaluate(TOGGLE_ALL, show)
+    if len(states) != len(expected):
+        return [f"{len(states)} '{show}' toggles, the chapter has {len(expected)} answers"]
+    problems = []
+    for i, (state, source) in enumerate(zip(states, expected)):
+        name = f"'{show}' toggle {i + 1}"
+        if state["blocks"] != 1:
+            problems.append(f"{name} holds {state['blocks']} code blocks")
+        elif state["shownBefore"] or state["labelBefore"] != show:
+            problems.append(f"{name}: the solution is not folded at first (label {state['labelBefore']!r})")
+        elif not state["shownAfter"] or state["labelAfter"] != hide:
+            problems.append(f"{name}: a click does not show the solution (label {state['labelAfter']!r})")
+        elif _lines(state["text"]) != _lines(source):
+            problems.append(f"{name} shows code other than the reference solution")
+        elif state["shownAfterSecond"]:
+            problems.append(f"{name}: a second click does not hide the solution again")
+    return problems
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
+
+
+def _check_switcher(v: Visit, base: str, lang, page: str) -> list[str]:
+    """Follow each link of the switcher into a new tab (a Ctrl-click) and see which page opens.
+
+    The pages it opens are checked in full on their own visits; here they only need to commit and
+    show their <html lang>, so the tabs fetch the HTML alone and are closed at once.
+    """
+    switcher = v.page.locator("nav.book-lang-switcher")
+    if switcher.count() != 1:
+        return [f"{switcher.count()} language switchers on the page"]
+    v.context.route("**/*", lambda route: route.fallback() if route.request.resource_type == "document"
+                    else route.abort())  # documents go on to the handler that stops what leaves the server
+    problems, tabs = [], []
+    for other in LANGUAGES:
+        if other is lang:
+            continue
+        link = switcher.locator(f'a[hreflang="{html_lang(other)}"]')
+        if link.count() != 1 or not link.is_visible():
+            problems.append(f"the switcher has {link.count()} visible links to {other.label}")
+            continue
+        with v.context.expect_page() as opened:
+            link.click(modifiers=["Control"], force=True)  # Ctrl-click, without waiting for the page to settle
+        tabs.append((other, opened.value))
+    for other, tab in tabs:
+        expected = url_of(base, other, page)
+        try:
+            tab.wait_for_url(re.compile(r"^http"), wait_until="commit", timeout=10_000)
+            if tab.url != expected:
+                problems.append(f"the {other.label} link opens {tab.url}, not {expected}")
+                continue
+            shown = tab.wait_for_function("() => document.documentElement?.getAttribute('lang')").json_value()
+            if shown != html_lang(other):
+                problems.append(f"the {other.label} link opens a page in {shown!r}")
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"the {other.label} link opens nothing: {str(error).splitlines()[0]}")
+        finally:
+            tab.close()
+    return problems
+
+
+def _weigh(found: dict, url: str, base: str) -> dict:
+    resources = [r for r in found["resources"] if r["url"].startswith(base)]
+    shared = [r for r in resources if "/_static/" in r["url"] or r["url"].endswith("/searchindex.js")]
+    own = [r for r in resources if r not in shared]
+    return {
+        "url": url.removeprefix(base),
+        "bytes_total": found["html"] + sum(r["bytes"] for r in resources),
+        "bytes_html": found["html"],
+        "bytes_own": found["html"] + sum(r["bytes"] for r in own),
+        "bytes_shared": sum(r["bytes"] for r in shared),
+        "requests": 1 + len(resources),
+        "largest_output_bytes": found["largestOutput"],
+        "largest_assets": sorted(((r["bytes"], r["url"].removeprefix(base)) for r in resources), reverse=True)[:5],
+        "own_assets_over_limit": [(r["bytes"], r["url"].removeprefix(base)) for r in own if r["bytes"] > MAX_SINGLE],
+        "widget_manager": any(r["url"].split("?")[0].endswith(WIDGET_MANAGER) for r in resources),
+        "widget_views": found["widgetViews"],
+        "load_ms": round(found["loadMs"]),
+        "first_formula_ms": None if found["firstFormulaMs"] is None else round(found["firstFormulaMs"]),
+        "last_formula_ms": None if found["lastFormulaMs"] is None else round(found["lastFormulaMs"]),
+        "formulas": found["typeset"],
+    }
+
+
+def _weight_problems(record: dict, found: dict) -> list[str]:
+    problems = []
+    if record["bytes_own"] > MAX_OWN:
+        problems.append(f"the page's own HTML and figures weigh {record['bytes_own']:,} bytes (limit {MAX_OWN:,})")
+    if record["bytes_total"] > MAX_TOTAL:
+        problems.append(f"the page weighs {record['bytes_total']:,} bytes with its assets (limit {MAX_TOTAL:,})")
+    if found["largestOutput"] > MAX_SINGLE:
+        problems.append(f"a cell output is {found['largestOutput']:,} bytes (limit {MAX_SINGLE:,})")
+    for size, path in record["own_assets_over_limit"]:
+        problems.append(f"{path} is {size:,} bytes (limit {MAX_SINGLE:,})")
+    if record["widget_manager"] and not record["widget_views"]:
+        problems.append(f"the page loads {WIDGET_MANAGER} but shows no widget")
+    return problems
+
+
+def test_largest_chapter_page_weight_and_first_formula(visit, metrics, site_server):
+    """The heaviest chapter page as the browser loads it, and when its first formula appears.
+
+    The page is opened again, alone, three times (each a fresh context: nothing cached), and the
+    median time from navigation to the first typeset formula is kept.
+    """
+    if not CHAPTERS:
+        pytest.skip("the book has no chapter yet")
+    weighed = {key: r for key, r in metrics.items()
+               if isinstance(key, tuple) and key[1] in CHAPTERS and "bytes_total" in r}
+    for lang in LANGUAGES:  # pages not weighed above (this test run alone): weigh them here
+        for page in CHAPTERS:
+            if (lang.code, page) not in weighed:
+                v = visit(url_of(site_server, lang, page))
+                v.wait_for_math()
+                weighed[(lang.code, page)] = _weigh(v.page.evaluate(INSPECT_PAGE), v.url, site_server)
+                v.close()
+    record = max(weighed.values(), key=lambda r: r["bytes_total"])
+    url = f"{site_server}{record['url']}"
+    first, last = [], []
+    for _ in range(3):
+        v = visit(url)
+        v.wait_for_math()
+        first.append(v.page.evaluate("window.__firstFormulaMs"))
+        last.append(v.page.evaluate("window.__lastFormulaMs"))
+        v.close()
+    assert all(t is not None for t in first), f"{record['url']}: no formula was typeset ({first})"
+    metrics["largest_chapter_page"] = {
+        "page": record["url"], "bytes_total": record["bytes_total"], "bytes_own": record["bytes_own"],
+        "bytes_html": record["bytes_html"], "requests": record["requests"],
+        "largest_assets": record["largest_assets"],
+        "first_formula_ms_median": round(statistics.median(first)), "first_formula_ms": [round(t) for t in first],
+        "last_formula_ms_median": round(statistics.median(last)),
+        "how": "headless Chromium, site served from 127.0.0.1, fresh context (no HTTP cache); "
+               "bytes are decoded body sizes from the Resource Timing API; times from navigation start",
+    }
+    assert record["bytes_total"] <= MAX_TOTAL, f"{record['url']} weighs {record['bytes_total']:,} bytes"
+
+
+def _glossary_term(en: str) -> dict:
+    rows = [row for row in pages.glossary_rows() if row["en"] == en]
+    assert rows, f"the glossary has no term {en!r}"
+    return rows[0]
+
+
+SEARCH_TERM = "forget gate"  # searched in each language's own form (from the glossary)
+SEARCH_FORM = {"zh-hant": "zh_hant", "en": "en", "zh-hans": "zh_hans"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_search_finds_the_chapter(visit, site_server, lang):
+    term = _glossary_term(SEARCH_TERM)
+    query, chapter = term[SEARCH_FORM[lang.code]], CHAPTERS[layout.chapter(term["chapter"]).page]
+    v = visit(f"{site_server}{lang.code}/search.html?q={query}", probe=False)
+    where = f"{lang.code}/search.html?q={query}"
+    # searchtools.js writes the summary line once the search has finished.
+    v.page.wait_for_function("() => document.querySelector('#search-results .search-summary')?.innerText",
+                             timeout=20_000)
+    found = v.page.eval_on_selector_all("#search-results ul.search li > a", "links => links.map(a => a.href)")
+    pages_found = [href.split("?")[0].split("#")[0] for href in found]
+    assert url_of(site_server, lang, chapter.page) in pages_found, f"{where} lists {pages_found}"
+    assert not v.errors and not v.outside, f"{where}: {v.errors + v.outside}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_glossary_shows_every_term_in_three_forms(visit, site_server, lang):
+    from opencc_purepy import OpenCC
+
+    v = visit(url_of(site_server, lang, "book/glossary"), probe=False)
+    where = f"{lang.code}/book/glossary.html"
+    header = v.page.eval_on_selector_all("table thead th", "cells => cells.map(c => c.innerText.trim())")
+    shown = v.page.eval_on_selector_all(
+        "table tbody tr", "rows => rows.map(tr => [...tr.cells].slice(0, 3).map(td => td.innerText.trim()))")
+    expected = [[row["en"], row["zh_hant"], row["zh_hans"]] for row in pages.glossary_rows()]
+    assert header[:3] == [lang.pick("英文 | English"), lang.pick("繁體中文 | Traditional Chinese"),
+                          lang.pick("簡體中文 | Simplified Chinese")], f"{where}: header {header}"
+    assert shown == expected, f"{where}: the table differs from book/glossary/*.csv"
+    simplify = OpenCC("t2s")
+    for en, traditional, simplified in shown:
+        assert en and traditional and simplified, f"{where}: {en!r} lacks a form"
+        assert simplify.convert(simplified) == simplified, f"{where}: {simplified!r} ({en}) is not Simplified Chinese"
+    assert any(t != s for _, t, s in shown), f"{where}: no Simplified form differs from the Traditional one"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_front_door_opens_the_readers_language(chromium, site_server, lang):
+    context = chromium.new_context(locale=html_lang(lang))
+    try:
+        context.route(re.compile(rf"^(?!{re.escape(site_server)})"), lambda route: route.abort())
+        page = context.new_page()
+        page.goto(f"{site_server}index.html", wait_until="commit")
+        page.wait_for_url(url_of(site_server, lang, PAGES[0]), wait_until="commit", timeout=10_000)
+    finally:
+        context.close()
+
+
+# The checks above only mean something if they can fail: break a copy of a chapter page and see them object.
+
+def _mirror(source: Path, target: Path, replaced: Path) -> None:
+    """Links to everything under ``source`` except the file ``replaced`` (and the folders above it)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        if entry == replaced or replaced.is_relative_to(entry):
+            if entry.is_dir():
+                _mirror(entry, target / entry.name, replaced)
+        else:
+            (target / entry.name).symlink_to(entry)
+
+
+def _sabotage(html: str, lang, page: str) -> str:
+    html = html.replace("</h1>", '</h1><p>Raw $x^2$ left for the reader.</p><p class="mathjax_ignore">And \\(y\\), $$z$$.</p>'
+                        '<p><img src="missing-figure.png" alt=""><img src="heavy-figure.png" alt=""></p>'
+                        '<p><span class="math notranslate nohighlight">\\(\\frac{1}\\)</span></p>', 1)
+    html = html.replace("</body>", '<script src="https://cdn.example.invalid/lib.js"></script>'
+                        '<script>throw new Error("sabotage")</script></body>', 1)
+    first_solution = html.index('<details class="admonition hide above-input">')
+    html = html[:first_solution] + html[first_solution:].replace("<span></span>", "<span></span>x = 1\n", 1)
+    state = re.search(r'(<script type="application/vnd.jupyter.widget-state\+json">)(.*?)(</script>)', html, re.S)
+    if state:  # unlink the slider from the figures it switches
+        saved = json.loads(state.group(2))
+        saved["state"] = {k: m for k, m in saved["state"].items() if m["model_name"] != "LinkModel"}
+        html = html[:state.start(2)] + json.dumps(saved) + html[state.end(2):]
+    other = next(o for o in LANGUAGES if o is not lang)
+    return html.replace(f'{other.code}/{page}.html"', f'{other.code}/{PAGES[0]}.html"', 1)
+
+
+def test_page_checks_notice_a_broken_page(chromium, serve_folder, built_site, executed, tmp_path):
+    from PIL import Image
+    import numpy as np
+
+    lang, page = LANGUAGES[1], layout.chapters()[0].page
+    original = built_site / lang.code / f"{page}.html"
+    root = tmp_path / "site"
+    _mirror(built_site, root, original)
+    broken = root / lang.code / f"{page}.html"
+    broken.write_text(_sabotage(original.read_text(encoding="utf-8"), lang, page), encoding="utf-8")
+    noise = np.random.default_rng(0).integers(0, 256, size=(700, 700, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(broken.parent / "heavy-figure.png")  # about 1.5 MB: noise does not compress
+    base = serve_folder(root)
+
+    v = Visit(chromium, base, url_of(base, lang, page))
+    try:
+        v.loaded()
+        problems = "\n".join(_check_page(v, base, executed, lang, page, {}))
+    finally:
+        v.close()
+    expected = ["raw TeX delimiter $...$", r"raw TeX delimiter \( \)", "image did not load", "MathJax error",
+                "heavy-figure.png is", "request to outside the test server: https://cdn.example.invalid/lib.js",
+                "uncaught: sabotage", "raw TeX delimiter $$", "own HTML and figures weigh", "shows code other than the reference solution",
+                f"the {next(o for o in LANGUAGES if o is not lang).label} link opens"]
+    if _widget_views(executed, page):
+        expected.append("does not change what is shown")
+    missed = [e for e in expected if e not in problems]
+    assert not missed, f"the checks missed {missed}; they reported:\n{problems}"
