@@ -101,7 +101,7 @@ c.CourseDirectory.root = {root!r}
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "notebooks"
 # plain nbgrader, for the comparison: a stuck cell gives up after a few seconds
-c.Execute.timeout = 10
+c.Execute.timeout = 5
 c.Execute.interrupt_on_timeout = True
 """
 

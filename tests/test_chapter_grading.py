@@ -18,7 +18,8 @@ import pytest
 
 from autograder import course, keys
 from autograder.__main__ import main as autograder_main
-from bookbuild import cells, execute, layout
+from bookbuild import execute, layout
+from bookbuild.release import solved
 
 from grading_course import environment
 
@@ -45,20 +46,9 @@ def chapter_course(tmp_path_factory, executed):
         for chapter in layout.chapters():
             assert api.generate_assignment(chapter.id, force=True)["success"], chapter.id
     for chapter in layout.chapters():
-        _submit(root, "reference", chapter, _solved(chapter))
+        _submit(root, "reference", chapter, solved(chapter))
         _submit(root, "blank", chapter, nbformat.read(chapter.student, as_version=4))
     return root
-
-
-def _solved(chapter: layout.Chapter) -> nbformat.NotebookNode:
-    """The student notebook with every answer cell filled in from the reference."""
-    reference = {c.metadata.nbgrader.grade_id: cells.without_solution_markers(c.source)
-                 for c in nbformat.read(chapter.source, as_version=4).cells if cells.is_answer(c)}
-    nb = nbformat.read(chapter.student, as_version=4)
-    for cell in nb.cells:
-        if cells.is_answer(cell):
-            cell.source = reference[cell.metadata.nbgrader.grade_id]
-    return nb
 
 
 def _submit(root: Path, student: str, chapter: layout.Chapter, nb) -> None:

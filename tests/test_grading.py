@@ -58,7 +58,9 @@ def _drop(grade_id):
 def _duplicate(grade_id):
     def edit(nb):
         cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-        nb.cells.insert(nb.cells.index(cell), nbformat.from_dict(json.loads(json.dumps(cell))))
+        copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+        copy.id = f"{cell.id}-copy"
+        nb.cells.insert(nb.cells.index(cell), copy)
     return edit
 
 
