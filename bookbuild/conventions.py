@@ -39,7 +39,7 @@ elif torch.backends.mps.is_available():
     device = torch.device("mps")
 else:
     device = torch.device("cpu")
-set_matplotlib_formats("svg")
+set_matplotlib_formats("svg", metadata={"Date": None})  # no timestamp: identical output on every run
 plt.rcParams.update({"figure.figsize": (6, 3.2), "svg.hashsalt": "dl-study-book"})
 print(f"device: {device}")'''
 

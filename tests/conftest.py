@@ -2,7 +2,7 @@
 
 Every test that needs an executed chapter, a student run or the built site
 reads it from these fixtures, so the suite's cost grows with one execution per
-chapter (plus one run of each student notebook), not with the number of tests.
+chapter (plus one run of each student notebook and one nbval rerun), not with the number of tests.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import shutil
+import subprocess
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
@@ -48,6 +50,35 @@ def student_runs():
 def _run_student(chapter, threads):
     nb = nbformat.read(chapter.student, as_version=4)
     return execute.run_notebook(nb, chapter.student.parent, threads, allow_errors=True)
+
+
+@pytest.fixture(scope="session")
+def nbval_rerun(tmp_path_factory):
+    """``nbval_rerun(notebook) -> (returncode, report)``: nbval runs an executed notebook again
+    in a fresh kernel and compares every output with the stored one (images included)."""
+    folder = tmp_path_factory.mktemp("nbval")
+    threads = execute.threads_per_kernel(JOBS, len(CHAPTERS))
+
+    def rerun(notebook):
+        copy = folder / notebook.name
+        shutil.copy2(notebook, copy)
+        # The hidden tests record, as in the build, instead of looking for an answer key.
+        env = {**os.environ, "AUTOGRADER_RECORD": str(copy.with_suffix(".key.jsonl")), "AUTOGRADER_SEED": "0",
+               "PYTHONHASHSEED": "0", "OMP_WAIT_POLICY": "PASSIVE",
+               "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        done = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+                               "-q", "--color=no", "--rootdir", str(folder), copy.name],
+                              cwd=folder, env=env, capture_output=True, text=True)
+        return done.returncode, done.stdout[-6000:] + done.stderr[-2000:]
+    return rerun
+
+
+@pytest.fixture(scope="session")
+def reruns(executed, nbval_rerun):
+    """Every chapter's executed notebook checked by nbval, two at a time: (returncode, report) by id."""
+    with ThreadPoolExecutor(max_workers=JOBS) as pool:
+        results = pool.map(nbval_rerun, [ch.executed for ch in CHAPTERS])
+        return dict(zip((c.id for c in CHAPTERS), results))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,8 @@
-"""Every chapter runs top to bottom, cleanly and within its time budget (one execution, shared)."""
+"""Every chapter runs top to bottom, cleanly, reproducibly and within its time budget."""
 
 from __future__ import annotations
+
+import nbformat
 
 CPU_BUDGET_SECONDS = 60
 
@@ -37,3 +39,18 @@ def test_reference_solutions_pass_visible_and_hidden_tests(executed, chapter):
     for cell in tests:
         assert cells.has_hidden_tests(cell) and cell.execution_count is not None
         assert not any(o.output_type == "error" for o in cell.outputs)
+
+
+def test_outputs_are_reproducible(reruns, chapter):
+    """nbval runs the chapter again: every output (text, numbers, SVG figures) comes out the same."""
+    returncode, report = reruns[chapter.id]
+    assert returncode == 0, f"{chapter.id} is not reproducible:\n{report}"
+
+
+def test_nbval_notices_an_unseeded_output(nbval_rerun, tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os\nprint(os.urandom(4).hex())", execution_count=1,
+        outputs=[nbformat.v4.new_output("stream", name="stdout", text="00000000\n")])])
+    nbformat.write(notebook, tmp_path / "unseeded.ipynb")
+    returncode, report = nbval_rerun(tmp_path / "unseeded.ipynb")
+    assert returncode != 0 and "00000000" in report
