@@ -66,10 +66,18 @@ def threads_per_kernel(jobs: int, notebooks: int) -> int:
 
 def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
     """Run one chapter top to bottom in a fresh kernel and store the executed notebook."""
+    nb, seconds = run_chapter(chapter, key_records(chapter), threads)
+    nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2)}
+    nbformat.write(nb, chapter.executed)
+    return seconds
+
+
+def run_chapter(chapter: Chapter, records: Path, threads: int = 1):
+    """Run a chapter's source in a fresh kernel, its exercises recording into ``records``;
+    return the executed notebook and the seconds it took. Raise ExecutionError on an error or stderr."""
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(chapter.source, as_version=4)
-    records = key_records(chapter)
     records.unlink(missing_ok=True)
     os.environ.update({"AUTOGRADER_RECORD": str(records), "AUTOGRADER_SEED": "0"})
     started = time.perf_counter()
@@ -79,9 +87,7 @@ def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
         raise ExecutionError(f"{chapter.id}: a cell raised an error\n{error}") from None
     seconds = time.perf_counter() - started
     _refuse_stderr(chapter, nb)
-    nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2)}
-    nbformat.write(nb, chapter.executed)
-    return seconds
+    return nb, seconds
 
 
 def key_records(chapter: Chapter) -> Path:
