@@ -32,6 +32,8 @@ WIDGET_SCRIPTS = {
 }
 WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"  # the icon fonts embed-amd.js loads on demand
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".eot", ".svg")
+THEME_WORDS = Path(__file__).parent / "locale"  # the theme's words in each Chinese edition's own script
+STAGED_LOCALE = "_locale"
 
 
 def stage(lang: Language, solutions: str) -> Path:
@@ -43,6 +45,9 @@ def stage(lang: Language, solutions: str) -> Path:
         wanted[root / f"{chapter.page}.ipynb"] = nbformat.writes(language_view(nb, lang, solutions))
     for page in layout.pages():
         wanted[root / f"{page}.ipynb"] = nbformat.writes(pages.page_view(page, lang, executed))
+    catalog = THEME_WORDS / lang.sphinx / "LC_MESSAGES" / "sphinx.po"
+    if catalog.exists():  # Sphinx compiles it into a .mo next to the staged copy
+        wanted[root / STAGED_LOCALE / catalog.relative_to(THEME_WORDS)] = catalog.read_text(encoding="utf-8")
     for path, text in wanted.items():
         _write_if_changed(path, text)
     for stale in root.rglob("*.ipynb"):
@@ -75,6 +80,7 @@ def build_language(code: str, solutions: str) -> None:
         "external_toc_path": str(layout.TOC),
         "latex_individualpages": False,
         "language": lang.sphinx,
+        "locale_dirs": [STAGED_LOCALE],
         "html_title": lang.pick(config["title"]),
         "book_language": lang.code,
         "book_vendor_dir": str(vendor_widget_assets()),

@@ -101,3 +101,41 @@ def test_solutions_are_folded_behind_a_toggle(built_site, executed, chapter):
     for lang, label in (("en", "Show solution"), ("zh-hant", "顯示解答"), ("zh-hans", "显示解答")):
         text = (built_site / lang / f"{chapter.page}.html").read_text(encoding="utf-8")
         assert text.count(label) == answers, lang
+
+
+# --- The theme's words in each Chinese edition's own script ----------------------------------------
+
+SCRIPT_CHECK = {"zh-hant": ("s2t", "简体中文"), "zh-hans": ("t2s", "繁體中文")}  # (OpenCC table, the other edition's name)
+LABELS = ("aria-label", "title", "placeholder", "alt")
+
+
+def theme_words(html: str) -> list[str]:
+    """What the theme and sidebar write on a page: its text and labels outside the article."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.select("article, script, style"):
+        tag.decompose()
+    return [*soup.stripped_strings, *(tag[name] for name in LABELS for tag in soup.find_all(attrs={name: True}))]
+
+
+def foreign_characters(words: list[str], code: str) -> dict[str, str]:
+    """Words holding characters of the other Chinese script (the switcher's own label excepted)."""
+    from opencc_purepy import OpenCC
+
+    table, other_edition = SCRIPT_CHECK[code]
+    convert = OpenCC(table).convert
+    found = {w: "".join(c for c in w if convert(c) != c) for w in words if w != other_edition}
+    return {w: chars for w, chars in found.items() if chars}
+
+
+@pytest.mark.parametrize("code", SCRIPT_CHECK)
+def test_theme_speaks_each_chinese_edition_in_its_own_script(built_site, code):
+    for path in html_pages(built_site / code):
+        foreign = foreign_characters(theme_words(path.read_text(encoding="utf-8")), code)
+        assert not foreign, f"{path.relative_to(built_site)}: {foreign}"
+
+
+def test_script_check_notices_the_themes_simplified_words():
+    page = '<nav aria-label="网页导航"><a>跳转至主要内容</a></nav><article>回到顶部</article><a>简体中文</a>'
+    assert foreign_characters(theme_words(page), "zh-hant") == {"跳转至主要内容": "转内", "网页导航": "网页导"}
