@@ -11,7 +11,8 @@
   error: an inline script registered after the builder started (sphinx-thebe's
   ``const THEBE_JS_URL``) is written twice by Sphinx 7.4, and the ipywidgets
   HTML manager typesets widget labels with MathJax 2's ``MathJax.Hub`` while
-  the site serves MathJax 3.
+  the site serves MathJax 3;
+* MathJax only on the pages that typeset something.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", translate_captions)
     app.connect("html-page-context", add_language_links)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", drop_mathjax_where_unused, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -90,6 +92,26 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
             seen.add(key)
             unique.append(script)
     context["script_files"][:] = unique
+
+
+def drop_mathjax_where_unused(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Load MathJax (1.2 MB) only on pages with formulas or widgets (whose labels may hold TeX).
+
+    Sphinx also loads it on every page whose table of contents reaches a page with formulas,
+    which is the landing page: the book's front door paid for MathJax and typeset nothing."""
+    if doctree is None or app.env.get_domain("math").data["has_equations"].get(pagename):
+        return
+    scripts = context.get("script_files", [])
+    if any("widgets/" in (getattr(script, "filename", None) or "") for script in scripts):
+        return
+    context["script_files"][:] = [script for script in scripts if not _is_mathjax(script, app.config.mathjax_path)]
+
+
+def _is_mathjax(script, mathjax_path: str) -> bool:
+    """MathJax itself, or the inline ``window.MathJax = {...}`` configuration Sphinx writes before it."""
+    body = getattr(script, "attributes", {}).get("body", "")
+    filename = getattr(script, "filename", None) or ""
+    return filename in (mathjax_path, f"_static/{mathjax_path}") or body.startswith("window.MathJax =")
 
 
 def translate_captions(app: Sphinx, doctree: nodes.document) -> None:

@@ -71,6 +71,14 @@ def test_no_hidden_test_or_grader_code_is_published(built_site, executed):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_mathjax_loads_where_a_page_has_formulas_and_only_there(built_site, lang):
+    for path in html_pages(built_site / lang.code):
+        text = path.read_text(encoding="utf-8")
+        typesets = 'class="math notranslate' in text or "widgets/embed-amd.js" in text  # widget labels may hold TeX
+        assert ("mathjax/tex-chtml.js" in text) == typesets, path.relative_to(built_site)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
 def test_language_switcher_opens_the_same_page(built_site, lang):
     for page in PAGES:
         path = built_site / lang.code / f"{page}.html"
