@@ -10,8 +10,11 @@ Run it from the course folder (the one with nbgrader_config.py).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -86,18 +89,21 @@ def grade(root: Path, args) -> None:
                                                        prepared.submission_sha256, key["seed"]):
                 work.append((prepared, exercises))
     skipped = len(students) * len(notebooks) - len(work)
-    with make_executor(args.jobs, args.dask_scheduler) as executor:
+    with make_executor(args.jobs, args.dask_scheduler) as executor, stop_requested_by_ctrl_c() as stop:
         futures: dict[Future, tuple] = {}
         for prepared, exercises in work:
             future = executor.submit(sandbox.run_job, prepared.job, limits, sandboxed) if prepared.job else _done(None)
             futures[future] = (prepared, exercises)
-        try:
-            for future in _progress(as_completed(futures), len(futures)):
-                prepared, exercises = futures[future]
-                result = grading.decide(prepared, args.assignment, exercises, future.result())
-                writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
-                report.save(root, result, key["seed"])
-        except KeyboardInterrupt:
+        recorded = 0
+        for future in _progress(as_completed(futures), len(futures)):
+            prepared, exercises = futures[future]
+            result = grading.decide(prepared, args.assignment, exercises, future.result())
+            writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
+            report.save(root, result, key["seed"])
+            recorded += 1
+            if stop.is_set():
+                break
+        if recorded < len(futures):
             for future in futures:
                 future.cancel()
             sys.exit("interrupted: the gradebook holds every submission graded so far; "
@@ -106,6 +112,27 @@ def grade(root: Path, args) -> None:
         print(f"{skipped} submission(s) were already graded with this key (use --force to regrade)")
     records = [r for r in report.load(root, args.assignment) if r["student"] in students]
     print(report.summary(records))
+
+
+@contextlib.contextmanager
+def stop_requested_by_ctrl_c():
+    """A first Ctrl-C asks the run to stop once the submission being recorded is written.
+
+    A KeyboardInterrupt raised at an arbitrary point can land inside a gradebook write, or
+    inside ``logging`` while it holds its lock, and the run then hangs at exit. So the first
+    Ctrl-C only sets an event, checked between submissions; a second one interrupts at once."""
+    stop = threading.Event()
+
+    def request(signum, frame):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        print("\nstopping after the submission in progress (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, request)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def submitting_students(coursedir, assignment: str) -> list[str]:
