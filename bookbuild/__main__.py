@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import nbformat
 
@@ -93,7 +94,6 @@ def gpu_run(chapters: list[layout.Chapter]) -> None:
     The runs are kept apart from the CPU build cache, so the book keeps the outputs of
     the machine that builds it."""
     import tempfile
-    from pathlib import Path
 
     import torch
 

@@ -79,7 +79,7 @@ def run_chapter(chapter: Chapter, records: Path, threads: int = 1):
 
     nb = nbformat.read(chapter.source, as_version=4)
     records.unlink(missing_ok=True)
-    os.environ.update({"AUTOGRADER_RECORD": str(records), "AUTOGRADER_SEED": "0"})
+    os.environ.update(recording_environment(records))
     started = time.perf_counter()
     try:
         run_notebook(nb, chapter.source.parent, threads)
@@ -88,6 +88,20 @@ def run_chapter(chapter: Chapter, records: Path, threads: int = 1):
     seconds = time.perf_counter() - started
     _refuse_stderr(chapter, nb)
     return nb, seconds
+
+
+def recording_environment(records: Path) -> dict[str, str]:
+    """Hidden tests record the reference's answers into ``records`` (seed 0) instead of judging them."""
+    return {"AUTOGRADER_RECORD": str(records), "AUTOGRADER_SEED": "0"}
+
+
+def kernel_environment(threads: int) -> dict[str, str]:
+    """The environment a chapter's kernel runs in: hashing fixed, ``threads`` threads for the maths.
+
+    PASSIVE: idle OpenMP threads sleep instead of spinning, which otherwise slows a
+    chapter many times over when the cores are shared (measured on ch15's training loop)."""
+    return {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "OMP_WAIT_POLICY": "PASSIVE",
+            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
 def key_records(chapter: Chapter) -> Path:
@@ -99,10 +113,7 @@ def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False):
     """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``."""
     from nbclient import NotebookClient
 
-    # PASSIVE: idle OpenMP threads sleep instead of spinning, which otherwise slows a
-    # chapter many times over when the cores are shared (measured on ch15's training loop).
-    os.environ.update({"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "OMP_WAIT_POLICY": "PASSIVE",
-                       "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)})
+    os.environ.update(kernel_environment(threads))
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(cwd)}},
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
