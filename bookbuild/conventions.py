@@ -22,6 +22,7 @@ from .layout import Chapter
 # The first code cell of every chapter, verbatim.
 SETUP_CELL = '''\
 # Setup: one device for the whole chapter (cuda, then mps, then cpu) and seeded randomness.
+import os
 import random
 
 import matplotlib.pyplot as plt
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-SEED = 0
+SEED = int(os.environ.get("BOOK_SEED", "0"))  # the tests rerun each chapter with another seed
 random.seed(SEED)
 np.random.seed(SEED)
 torch.manual_seed(SEED)

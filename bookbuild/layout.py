@@ -71,7 +71,17 @@ def pages() -> list[str]:
 
 
 def chapter(chapter_id: str) -> Chapter:
+    """A chapter by id: one of _toc.yml, or a new one that has a source but is not listed yet."""
     for ch in chapters():
         if ch.id == chapter_id:
             return ch
-    raise KeyError(f"{chapter_id} is not a chapter of _toc.yml")
+    if Chapter(chapter_id).source.exists():
+        return Chapter(chapter_id)
+    raise KeyError(f"{chapter_id} is not a chapter of _toc.yml and has no source in {SOLUTIONS}")
+
+
+def selected_chapters(selection: str | None) -> list[Chapter]:
+    """The chapters a comma-separated selection names (``BOOK_CHAPTERS=ch10_rnn,ch11_attention``);
+    every chapter of _toc.yml when the selection is empty."""
+    ids = [c.strip() for c in (selection or "").split(",") if c.strip()]
+    return [chapter(c) for c in ids] or chapters()
