@@ -8,6 +8,7 @@
     zh-hans      list the words the Simplified Chinese edition changes, for review
     timings      print each chapter's CPU execution time (the README table)
     gpu-run      execute every chapter on CUDA and print the timings (`make test-gpu`)
+    portability  run chapters again with another seed, thread count and CPU kernels (as `make test` does)
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("chapters", nargs="*")
     sub.add_parser("timings")
     sub.add_parser("gpu-run")
+    p = sub.add_parser("portability")
+    p.add_argument("chapters", nargs="*")
 
     args = parser.parse_args(argv)
     chapters = [layout.chapter(c) for c in getattr(args, "chapters", [])] or layout.chapters()
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
         print_timings(chapters)
     elif args.command == "gpu-run":
         gpu_run(chapters)
+    elif args.command == "portability":
+        check_portability(chapters)
 
 
 def print_timings(chapters: list[layout.Chapter]) -> None:
@@ -108,6 +113,23 @@ def gpu_run(chapters: list[layout.Chapter]) -> None:
             if "device: cuda" not in "".join(o.get("text", "") for o in first.outputs):
                 sys.exit(f"{chapter.id} did not choose the CUDA device")
             print(f"| {chapter.id} | {seconds:.1f} |", flush=True)
+
+
+def check_portability(chapters: list[layout.Chapter]) -> None:
+    """Execute each chapter (cached), then run it in the other numeric environment; stop at a failure."""
+    import tempfile
+
+    from . import portability
+
+    execute.execute_all(chapters, jobs=1)
+    for chapter in chapters:
+        with tempfile.TemporaryDirectory() as scratch:
+            try:
+                seconds = portability.run_elsewhere(chapter, execute.key_records(chapter), Path(scratch),
+                                                    build_threads=execute.threads_per_kernel(1, 1))
+            except execute.ExecutionError as error:
+                sys.exit(str(error))
+        print(f"{chapter.id} holds in another numeric environment ({seconds:.1f} s)", flush=True)
 
 
 if __name__ == "__main__":

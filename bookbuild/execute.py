@@ -79,14 +79,14 @@ def run_chapter(chapter: Chapter, records: Path, threads: int = 1):
 
     nb = nbformat.read(chapter.source, as_version=4)
     records.unlink(missing_ok=True)
-    os.environ.update(recording_environment(records))
     started = time.perf_counter()
     try:
-        run_notebook(nb, chapter.source.parent, threads)
+        run_notebook(nb, chapter.source.parent, environment={**kernel_environment(threads),
+                                                             **recording_environment(records)})
     except CellExecutionError as error:
         raise ExecutionError(f"{chapter.id}: a cell raised an error\n{error}") from None
     seconds = time.perf_counter() - started
-    _refuse_stderr(chapter, nb)
+    refuse_stderr(chapter, nb)
     return nb, seconds
 
 
@@ -109,19 +109,22 @@ def key_records(chapter: Chapter) -> Path:
     return EXECUTED / f"{chapter.id}.key.jsonl"
 
 
-def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False):
-    """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``."""
+def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False,
+                 environment: dict[str, str] | None = None):
+    """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``, whose environment is
+    this process's plus ``environment`` (by default :func:`kernel_environment` with ``threads``)."""
     from nbclient import NotebookClient
 
-    os.environ.update(kernel_environment(threads))
+    env = {**os.environ, **(environment or kernel_environment(threads))}
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(cwd)}},
                             extra_arguments=["--IPKernelApp.log_level=ERROR"])
-    client.execute()
+    client.execute(env=env)
     return nb
 
 
-def _refuse_stderr(chapter: Chapter, nb) -> None:
+def refuse_stderr(chapter: Chapter, nb) -> None:
+    """Raise ExecutionError if any cell of the executed ``nb`` wrote to stderr."""
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":

@@ -20,7 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import nbformat
 import pytest
 
-from bookbuild import execute, layout, site
+from bookbuild import execute, layout, portability, site
 
 JOBS = max(1, min(2, os.cpu_count() or 1))
 # `BOOK_CHAPTERS=ch10_rnn make test` tests one chapter (listed in _toc.yml or not yet).
@@ -79,6 +79,26 @@ def reruns(executed, nbval_rerun):
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
         results = pool.map(nbval_rerun, [ch.executed for ch in CHAPTERS])
         return dict(zip((c.id for c in CHAPTERS), results))
+
+
+@pytest.fixture(scope="session")
+def elsewhere(executed, tmp_path_factory):
+    """Every chapter run again in another numeric environment (bookbuild/portability.py: another seed,
+    thread count and CPU kernels), its hidden tests judged against the build's key, two at a time:
+    ``None`` or the error, by id."""
+    threads = execute.threads_per_kernel(JOBS, len(CHAPTERS))
+    scratch = [tmp_path_factory.mktemp(f"elsewhere-{c.id}") for c in CHAPTERS]
+    with ProcessPoolExecutor(max_workers=JOBS) as pool:
+        errors = pool.map(_run_elsewhere, CHAPTERS, scratch, [threads] * len(CHAPTERS))
+        return dict(zip((c.id for c in CHAPTERS), errors))
+
+
+def _run_elsewhere(chapter, scratch, build_threads):
+    try:
+        portability.run_elsewhere(chapter, execute.key_records(chapter), scratch, build_threads)
+    except execute.ExecutionError as error:
+        return str(error)
+    return None
 
 
 @pytest.fixture(scope="session")

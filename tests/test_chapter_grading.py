@@ -21,6 +21,7 @@ from autograder.__main__ import main as autograder_main
 from bookbuild import execute, layout
 from bookbuild.release import solved
 
+from conftest import CHAPTERS
 from grading_course import environment
 
 
@@ -34,7 +35,7 @@ def chapter_course(tmp_path_factory, executed):
     shutil.copy2(layout.ROOT / course.CONFIG_FILE, root)
     (root / course.STATE_DIR).mkdir()
     (root / course.STATE_DIR / "secret-seed").write_text("0\n")
-    for chapter in layout.chapters():
+    for chapter in CHAPTERS:
         shutil.copytree(chapter.source.parent, root / course.SOURCE_DIR / chapter.id)
         key = keys.from_records(execute.key_records(chapter), chapter.source, seed=0)
         path = course.key_path(root, chapter.id)
@@ -43,9 +44,9 @@ def chapter_course(tmp_path_factory, executed):
     with _inside(root):
         config = PyFileConfigLoader(course.CONFIG_FILE, path=str(root)).load_config()
         api = NbGraderAPI(config=config)
-        for chapter in layout.chapters():
+        for chapter in CHAPTERS:
             assert api.generate_assignment(chapter.id, force=True)["success"], chapter.id
-    for chapter in layout.chapters():
+    for chapter in CHAPTERS:
         _submit(root, "reference", chapter, solved(chapter))
         _submit(root, "blank", chapter, nbformat.read(chapter.student, as_version=4))
     return root

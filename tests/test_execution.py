@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
+
+from bookbuild import execute, layout, portability
 
 CPU_BUDGET_SECONDS = 60
 
@@ -54,3 +57,73 @@ def test_nbval_notices_an_unseeded_output(nbval_rerun, tmp_path):
     nbformat.write(notebook, tmp_path / "unseeded.ipynb")
     returncode, report = nbval_rerun(tmp_path / "unseeded.ipynb")
     assert returncode != 0 and "00000000" in report
+
+
+def test_chapter_holds_in_another_numeric_environment(elsewhere, chapter):
+    """Another seed, thread count and set of CPU kernels (bookbuild/portability.py): every assert still
+    holds, and the reference still passes its hidden tests against the key the build recorded."""
+    assert elsewhere[chapter.id] is None, elsewhere[chapter.id][-3000:]
+
+
+# --- The portability check itself catches what it is for ---------------------------------------------
+
+SAMPLE_MEAN = "sample_mean = torch.randn(10_000).mean().item()\nprint(repr(sample_mean))"
+FIXED_SUM = ("fixed = np.random.default_rng(123).standard_normal(100_000).astype(np.float32)\n"
+             "fixed_sum = torch.from_numpy(fixed).sum().item()\nprint(repr(fixed_sum))")
+
+
+def _planted_chapter(tmp_path, monkeypatch, measure: str, check_of) -> layout.Chapter:
+    """A one-exercise-free chapter in a scratch solutions/ folder whose last cell asserts what
+    ``measure`` printed in the build's environment, as ``check_of(printed)`` writes the assert."""
+    from bookbuild import conventions
+
+    monkeypatch.setattr(layout, "SOLUTIONS", tmp_path / "solutions")
+    chapter = layout.Chapter("ch99_planted")
+    chapter.source.parent.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(conventions.SETUP_CELL),
+                                         nbformat.v4.new_code_cell(measure)])
+    execute.run_notebook(nb, chapter.source.parent, environment={**execute.kernel_environment(1), "BOOK_SEED": "0"})
+    printed = nb.cells[1].outputs[0]["text"].strip()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(conventions.SETUP_CELL),
+                                         nbformat.v4.new_code_cell(measure),
+                                         nbformat.v4.new_code_cell(check_of(printed))])
+    nbformat.write(nb, chapter.source)
+    execute.run_notebook(nbformat.read(chapter.source, as_version=4), chapter.source.parent,
+                         environment={**execute.kernel_environment(1), "BOOK_SEED": "0"})  # holds in the build
+    return chapter
+
+
+def _elsewhere_error(chapter, tmp_path) -> str | None:
+    records = tmp_path / "records.jsonl"
+    records.write_text("")
+    (tmp_path / "scratch").mkdir()
+    try:
+        portability.run_elsewhere(chapter, records, tmp_path / "scratch", build_threads=1)
+    except execute.ExecutionError as error:
+        return str(error)
+    return None
+
+
+def test_portability_check_fails_a_sample_mean_asserted_to_its_digits(tmp_path, monkeypatch):
+    chapter = _planted_chapter(tmp_path, monkeypatch, SAMPLE_MEAN,
+                               lambda printed: f"assert abs(sample_mean - {printed}) < 1e-7")
+    error = _elsewhere_error(chapter, tmp_path)
+    assert error and "AssertionError" in error and "BOOK_SEED=1" in error
+
+
+def test_portability_check_fails_a_float32_sum_asserted_bit_for_bit(tmp_path, monkeypatch):
+    import torch
+
+    if torch.backends.cpu.get_cpu_capability() == "DEFAULT":
+        pytest.skip("this CPU already runs PyTorch's generic kernels: the sum has no other order to take")
+    chapter = _planted_chapter(tmp_path, monkeypatch, FIXED_SUM, lambda printed: f"assert fixed_sum == {printed}")
+    error = _elsewhere_error(chapter, tmp_path)
+    assert error and "AssertionError" in error
+
+
+def test_portability_check_passes_a_tolerance_chosen_from_the_spread(tmp_path, monkeypatch):
+    """The mean of 10,000 standard normals has standard deviation 0.01: 0.05 is five of them."""
+    chapter = _planted_chapter(tmp_path, monkeypatch, SAMPLE_MEAN + "\n" + FIXED_SUM,
+                               lambda printed: "assert abs(sample_mean) < 0.05\n"
+                                               "assert abs(fixed_sum - float(fixed.astype(np.float64).sum())) < 1e-2")
+    assert _elsewhere_error(chapter, tmp_path) is None

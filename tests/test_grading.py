@@ -35,13 +35,25 @@ class Case:
     student: str
     what: str
     expected: int                         # our total out of gc.TOTAL
-    reason: str = ""                      # must appear among the reasons for lost points
+    reason: str | tuple[str, ...] = ""    # must appear among the reasons for lost points (one of them, if several)
     answers: dict = field(default_factory=dict)
     edit: object = None
     raw: bytes | None = None
     filename: str = f"{gc.ASSIGNMENT}.ipynb"
     honest: bool = False
     harmful: bool = False                 # would harm the machine under plain nbgrader: not run there
+
+
+# A memory bomb is stopped by whichever limit it meets first: the address space (MemoryError) or, on a
+# loaded machine where allocating is slow, the cell's time limit. Either is a named resource limit.
+RESOURCE_LIMIT = ("MemoryError", "did not finish")
+# Per-cell time limit of these tests: loops must hit it, honest answers must never come near it,
+# even on a machine loaded far beyond its cores.
+CELL_TIMEOUT = "8"
+
+
+def _alternatives(reason: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (reason,) if isinstance(reason, str) else reason
 
 
 def correct(**changes):
@@ -126,7 +138,7 @@ def cases(port: int) -> list[Case]:
         Case("loop_swallows_interrupt", "a loop that swallows KeyboardInterrupt", 4, "did not finish", answers=correct(**{"deriv-answer":
             "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"})),
         Case("slow_function", "double never returns", 4, "did not finish", answers=correct(**{"double-answer": "def double(x):\n    while True:\n        pass\n"})),
-        Case("memory_bomb", "allocates memory until it fails", 5, "MemoryError", harmful=True, answers=correct(**{"count-answer":
+        Case("memory_bomb", "allocates memory until it fails", 5, RESOURCE_LIMIT, harmful=True, answers=correct(**{"count-answer":
             "blocks = []\nwhile True:\n    blocks.append(bytearray(100 * 2**20))\n"})),
         Case("fork_bomb", "forks without end", 5, "pick", harmful=True, answers=correct(**{"pick-answer": "import os\nwhile True:\n    os.fork()\n"})),
         Case("sys_exit", "calls sys.exit", 4, "SystemExit", answers=correct(**{"deriv-answer": "import sys\nsys.exit('bye')\n"})),
@@ -187,7 +199,7 @@ def graded(tmp_path_factory, loopback_server):
     with ThreadPoolExecutor(max_workers=2) as background:  # two course copies, half the students each
         halves = [background.submit(plain_nbgrader, tmp_path_factory, harmless[i::2]) for i in range(2)]
         started = time.monotonic()
-        result = gc.run(ours, "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2", "--timeout", "4",
+        result = gc.run(ours, "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2", "--timeout", CELL_TIMEOUT,
                         "--memory", "1024", check=False)
         seconds = time.monotonic() - started
         plain_scores = {**halves[0].result(), **halves[1].result()}
@@ -240,7 +252,7 @@ def test_every_case_gets_the_expected_score_and_reason(graded):
         reasons = " | ".join(r for c in record["cells"] for r in c["reasons"]) + json.dumps(record["problems"])
         if total(record) != case.expected:
             failures.append(f"{case.student}: {total(record)} instead of {case.expected}: {reasons[:400]}")
-        elif case.reason and case.reason not in reasons:
+        elif case.reason and not any(r in reasons for r in _alternatives(case.reason)):
             failures.append(f"{case.student}: the reasons do not mention {case.reason!r}: {reasons[:400]}")
     assert not failures, "\n".join(failures)
 
@@ -292,7 +304,7 @@ def test_gradebook_is_consistent_after_hostile_submissions(graded):
 def test_a_rerun_gives_the_same_grades(graded):
     root = graded["root"]
     again = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--student", "correct", "--student", "partial",
-                   "--student", "tolerance", "--force", "--timeout", "3")
+                   "--student", "tolerance", "--force", "--timeout", CELL_TIMEOUT)
     assert again.returncode == 0
     for student in ("correct", "partial", "tolerance"):
         assert total(gc.results(root)[student]) == total(graded["ours"][student])
