@@ -15,7 +15,7 @@ from nbformat import NotebookNode
 
 from autograder import authoring
 
-from . import cells
+from . import cells, vocabulary
 from .languages import EN_TAG, ZH_TAG
 from .layout import Chapter
 
@@ -60,7 +60,13 @@ def chapter_problems(chapter: Chapter) -> list[str]:
     if not code or code[0].source != SETUP_CELL:
         problems.append(f"{where}: the first code cell must be the common setup cell (bookbuild/conventions.py)")
     problems += numbering_problems(nb, chapter)
+    problems += vocabulary_problems(nb, where)
     return problems
+
+
+def vocabulary_problems(nb: NotebookNode, where: str) -> list[str]:
+    """Words the book does not use (Mainland terms, bare 行/列, British -ise): see bookbuild/vocabulary.py."""
+    return vocabulary.notebook_problems(nb, where)
 
 
 def stored_outputs(nb: NotebookNode, where: str) -> list[str]:

@@ -8,7 +8,7 @@ import csv
 import nbformat
 import pytest
 
-from bookbuild import conventions, layout, pages
+from bookbuild import conventions, layout, pages, vocabulary
 from bookbuild.languages import EN_TAG, ZH_TAG
 
 
@@ -19,6 +19,11 @@ def test_chapter_follows_the_conventions(chapter):
 @pytest.mark.parametrize("page", layout.pages())
 def test_book_page_is_bilingual(page):
     assert conventions.bilingual_problems(pages.source(page), page) == []
+
+
+@pytest.mark.parametrize("page", layout.pages())
+def test_book_page_uses_the_book_vocabulary(page):
+    assert vocabulary.notebook_problems(pages.source(page), page) == []
 
 
 def test_landing_page_links_every_chapter():
@@ -77,3 +82,29 @@ def test_conventions_notice_a_zh_cell_without_tag():
     cell = next(c for c in nb.cells if ZH_TAG in c.metadata.get("tags", []))
     cell.metadata["tags"] = []
     assert any("needs exactly one of the tags" in p for p in conventions.bilingual_problems(copy.deepcopy(nb), "x"))
+
+
+def test_vocabulary_flags_planted_words_and_passes_clean_text():
+    planted_zh = "模型的偏置與激活函數，先做歸一化再接邏輯迴歸；x 是行向量，第 0 列是模型 1，信息與數據。"
+    found = {word for word, _ in vocabulary.zh_problems(planted_zh)}
+    assert {"偏置", "激活", "歸一化", "邏輯迴歸", "行向量", "第 0 列", "信息", "數據"} <= found
+    assert {w for w, _ in vocabulary.en_problems("We normalise, then regularisation; optimised and analyse.")} == {
+        "normalise", "regularisation", "optimised", "analyse"}
+    clean_zh = ("偏值與偏差不同；激勵函數之後做正規化與正則化，再接邏輯斯迴歸。x 是橫列向量，W 的第 2 直行，"
+                "第 0 橫列是模型 1。演算法與兩種算法；程式、資料、預設、記憶體、批次。"
+                "筆記 05 寫「偏置要尽量小、激活、归一化」，引文保留原文。`bias_ih` 與 $b_h$。")
+    assert vocabulary.zh_problems(clean_zh) == []
+    clean_en = ("We normalize and regularize; the exercise is precise, noise otherwise rises; analysis, "
+                "emphasis, analyses and a premise. `normalise` in code stays as it is.")
+    assert vocabulary.en_problems(clean_en) == []
+
+
+def test_conventions_notice_a_word_the_book_does_not_use():
+    nb = _pilot()
+    zh = next(c for c in nb.cells if ZH_TAG in c.metadata.get("tags", []))
+    en = next(c for c in nb.cells if EN_TAG in c.metadata.get("tags", []))
+    assert conventions.vocabulary_problems(nb, "clean") == []
+    zh.source += "\n\n這裡的偏置是一個參數。"
+    en.source += "\n\nWe initialise the weights."
+    problems = conventions.vocabulary_problems(nb, "broken")
+    assert len(problems) == 2 and "偏置" in problems[0] and "initialise" in problems[1]
