@@ -74,6 +74,7 @@ def grade(root: Path, args) -> None:
         except sandbox.SandboxUnavailable as error:
             sys.exit(f"refusing to grade: {error}\n(pass --unsafe-no-sandbox to grade without isolation)")
     key = keys.load_or_build(root, args.assignment)
+    judged_with = keys.content_fingerprint(key)
     students = args.student or submitting_students(coursedir, args.assignment)
     release = Path(coursedir.format_path(coursedir.release_directory, ".", args.assignment))
     masters = {nb: integrity.read_master(release / f"{nb}.ipynb") for nb in notebooks}
@@ -86,7 +87,7 @@ def grade(root: Path, args) -> None:
             prepared = grading.prepare(student, notebook, masters[notebook], folder / f"{notebook}.ipynb",
                                        exercises, prune=not args.no_prune)
             if args.force or not report.already_graded(root, args.assignment, student, notebook,
-                                                       prepared.submission_sha256, key["seed"]):
+                                                       prepared.submission_sha256, judged_with):
                 work.append((prepared, exercises))
     skipped = len(students) * len(notebooks) - len(work)
     with make_executor(args.jobs, args.dask_scheduler) as executor, stop_requested_by_ctrl_c() as stop:
@@ -99,7 +100,7 @@ def grade(root: Path, args) -> None:
             prepared, exercises = futures[future]
             result = grading.decide(prepared, args.assignment, exercises, future.result())
             writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
-            report.save(root, result, key["seed"])
+            report.save(root, result, judged_with)
             recorded += 1
             if stop.is_set():
                 break

@@ -77,8 +77,14 @@ class GradebookWriter:
         nbformat.write(graded, target / f"{result.notebook}.ipynb")
         submitted = Path(self.coursedir.format_path(self.coursedir.submitted_directory, result.student,
                                                     result.assignment))
-        if (submitted / "timestamp.txt").is_file():
-            shutil.copy2(submitted / "timestamp.txt", target / "timestamp.txt")
+        for name in NBGRADER_BOOKKEEPING:
+            if (submitted / name).is_file():
+                shutil.copy2(submitted / name, target / name)
+
+
+# Files nbgrader keeps beside a submission and expects to find again in autograded/: the time of the
+# hand-in (late penalties) and, with the exchange, the secret that `release_feedback` names feedback by.
+NBGRADER_BOOKKEEPING = ("timestamp.txt", "submission_secret.txt")
 
 
 def graded_notebook(rebuilt: NotebookNode, result: NotebookResult) -> NotebookNode:

@@ -33,6 +33,16 @@ def fingerprint(seed: int) -> str:
     return hashlib.sha256(f"autograder-seed:{seed}".encode()).hexdigest()[:16]
 
 
+def content_fingerprint(key: dict) -> str:
+    """What a grade depends on: every case and every reference output of the key, and its seed.
+
+    A result records it, and ``grade`` regrades any submission whose result was judged with a
+    different one: a corrected reference answer changes the key and so the grades, without --force."""
+    text = json.dumps({"seed": key["seed"], "exercises": {name: nb["exercises"] for name, nb in key["notebooks"].items()}},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def source_notebooks(root: Path, assignment: str) -> dict[str, Path]:
     folder = root / course.SOURCE_DIR / assignment
     return {p.stem: p for p in sorted(folder.glob("*.ipynb"))}

@@ -21,10 +21,10 @@ def results_dir(root: Path, assignment: str) -> Path:
     return course.state_dir(root) / "results" / assignment
 
 
-def save(root: Path, result: NotebookResult, key_seed: str) -> None:
+def save(root: Path, result: NotebookResult, key_fingerprint: str) -> None:
     folder = results_dir(root, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    data = {**result.as_dict(), "key": key_seed, "grader": GRADER_VERSION}
+    data = {**result.as_dict(), "key": key_fingerprint, "grader": GRADER_VERSION}
     path = folder / f"{result.student}.{result.notebook}.json"
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -37,12 +37,13 @@ def load(root: Path, assignment: str) -> list[dict]:
 
 
 def already_graded(root: Path, assignment: str, student: str, notebook: str, submission_sha256: str,
-                   key_seed: str) -> bool:
+                   key_fingerprint: str) -> bool:
+    """True when this very submission was judged with this very key (keys.content_fingerprint)."""
     path = results_dir(root, assignment) / f"{student}.{notebook}.json"
     if not path.is_file():
         return False
     data = json.loads(path.read_text(encoding="utf-8"))
-    return (data.get("submission_sha256") == submission_sha256 and data.get("key") == key_seed
+    return (data.get("submission_sha256") == submission_sha256 and data.get("key") == key_fingerprint
             and data.get("grader") == GRADER_VERSION)
 
 

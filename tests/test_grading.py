@@ -362,3 +362,35 @@ def test_grading_on_a_dask_cluster(tmp_path):
         result = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--dask-scheduler", cluster.scheduler_address)
     assert result.returncode == 0, result.stderr[-2000:]
     assert {s: total(r) for s, r in gc.results(root).items()} == {"right": gc.TOTAL, "half": gc.TOTAL - 2}
+
+
+def test_a_corrected_reference_regrades_exactly_the_affected_submissions(tmp_path):
+    """Results remember the key they were judged with (its content, not only its seed): after the
+    reference of the choice exercise changes, the next run regrades without --force."""
+    root = gc.make_course(tmp_path / "course")
+    gc.submit(root, "picked_b", correct())
+    gc.submit(root, "picked_c", correct(**{"pick-answer": 'pick = "c"\n'}))
+    gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
+    before = {s: total(r) for s, r in gc.results(root).items()}
+    assert before == {"picked_b": gc.TOTAL, "picked_c": gc.TOTAL - 1}
+    source = root / "solutions" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb"
+    source.write_text(source.read_text().replace('pick = \\"b\\"', 'pick = \\"c\\"'))
+    again = gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
+    assert "already graded" not in again.stdout
+    assert {s: total(r) for s, r in gc.results(root).items()} == {"picked_b": gc.TOTAL - 1, "picked_c": gc.TOTAL}
+    unchanged = gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
+    assert "2 submission(s) were already graded" in unchanged.stdout
+
+
+def test_nbgrader_bookkeeping_files_follow_the_graded_notebook(tmp_path):
+    """`nbgrader release_feedback` looks for submission_secret.txt beside the autograded notebook."""
+    root = gc.make_course(tmp_path / "course")
+    folder = gc.submit(root, "exchanged", correct()).parent
+    (folder / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
+    (folder / "submission_secret.txt").write_text("0123456789abcdef")
+    gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
+    graded = root / "autograded" / "exchanged" / gc.ASSIGNMENT
+    assert (graded / "submission_secret.txt").read_text() == "0123456789abcdef"
+    assert (graded / "timestamp.txt").is_file()
+    gc.run(root, "nbgrader", "generate_feedback", gc.ASSIGNMENT, "--log-level=ERROR")
+    assert (root / "feedback" / "exchanged" / gc.ASSIGNMENT / "submission_secret.txt").is_file()
