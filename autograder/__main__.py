@@ -90,25 +90,31 @@ def grade(root: Path, args) -> None:
                                                        prepared.submission_sha256, judged_with):
                 work.append((prepared, exercises))
     skipped = len(students) * len(notebooks) - len(work)
-    with make_executor(args.jobs, args.dask_scheduler) as executor, stop_requested_by_ctrl_c() as stop:
-        futures: dict[Future, tuple] = {}
-        for prepared, exercises in work:
-            future = executor.submit(sandbox.run_job, prepared.job, limits, sandboxed) if prepared.job else _done(None)
-            futures[future] = (prepared, exercises)
-        recorded = 0
-        for future in _progress(as_completed(futures), len(futures)):
-            prepared, exercises = futures[future]
-            result = grading.decide(prepared, args.assignment, exercises, future.result())
-            writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
-            report.save(root, result, judged_with)
-            recorded += 1
-            if stop.is_set():
-                break
-        if recorded < len(futures):
-            for future in futures:
-                future.cancel()
-            sys.exit("interrupted: the gradebook holds every submission graded so far; "
-                     "run the same command again to grade the rest")
+    executor = make_executor(args.jobs, args.dask_scheduler)
+    futures: dict[Future, tuple] = {}
+    recorded = 0
+    try:
+        with stop_requested_by_ctrl_c() as stop:
+            for prepared, exercises in work:
+                future = executor.submit(sandbox.run_job, prepared.job, limits, sandboxed) if prepared.job else _done(None)
+                futures[future] = (prepared, exercises)
+            for future in _progress(as_completed(futures), len(futures)):
+                prepared, exercises = futures[future]
+                result = grading.decide(prepared, args.assignment, exercises, future.result())
+                writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
+                report.save(root, result, judged_with)
+                recorded += 1
+                if stop.is_set():
+                    break
+    except KeyboardInterrupt:  # the second Ctrl-C, wherever it lands: stop at once
+        pass
+    finally:
+        if recorded < len(futures):  # stopped early: end the running sandboxes and start no other
+            sandbox.stop_all()
+        executor.shutdown(wait=recorded == len(futures), cancel_futures=True)
+    if recorded < len(futures):
+        sys.exit("interrupted: the gradebook holds every submission graded so far; "
+                 "run the same command again to grade the rest")
     if skipped:
         print(f"{skipped} submission(s) were already graded with this key (use --force to regrade)")
     records = [r for r in report.load(root, args.assignment) if r["student"] in students]

@@ -62,6 +62,26 @@ class Outcome:
 RETRIES = 2
 
 
+class Stopped(RuntimeError):
+    """The run was stopped at once (a second Ctrl-C): this job was not, or not fully, graded."""
+
+
+# The sandboxes running now, so that a second Ctrl-C can end them at once instead of waiting for
+# each one's time limit; once stopping, no job starts another attempt.
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def stop_all() -> None:
+    """End every running sandbox now (its whole process group) and start no new one."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for process in running:
+        _kill_group(process)
+
+
 def run_job(job: dict, limits: dict | None = None, sandbox: bool = True) -> dict:
     """Run one job (cells and requests) and return the driver's records as plain data.
 
@@ -75,6 +95,8 @@ def run_job(job: dict, limits: dict | None = None, sandbox: bool = True) -> dict
     try:
         command = bubblewrap_command(uid) if sandbox else [sys.executable, "-m", "autograder.driver"]
         for attempt in range(RETRIES + 1):
+            if _STOPPING.is_set():
+                raise Stopped("the grading run was stopped")
             attempt_job = dict(job, cells=[dict(c, source="pass") if i in skipped else c
                                            for i, c in enumerate(job["cells"])])
             outcome = _run(command, attempt_job, limits, overall_timeout(attempt_job, limits), sandbox)
@@ -116,6 +138,8 @@ def _run(command: list[str], job: dict, limits: Limits, wall: float, sandbox: bo
     except BaseException:
         os.close(write_end)
         raise
+    with _LIVE_LOCK:
+        _LIVE.add(process)
     reader = _Reader(read_end, limits.output_mb * 2**20)
     reader.start()
     stderr = _Reader(process.stderr.fileno(), 64 * 1024, keep=True)
@@ -139,6 +163,8 @@ def _run(command: list[str], job: dict, limits: Limits, wall: float, sandbox: bo
             break
         time.sleep(0.02)
     _kill_group(process)
+    with _LIVE_LOCK:
+        _LIVE.discard(process)
     reader.join(timeout=5)
     stderr.join(timeout=5)
     outcome.records = reader.records()

@@ -394,3 +394,43 @@ def test_nbgrader_bookkeeping_files_follow_the_graded_notebook(tmp_path):
     assert (graded / "timestamp.txt").is_file()
     gc.run(root, "nbgrader", "generate_feedback", gc.ASSIGNMENT, "--log-level=ERROR")
     assert (root / "feedback" / "exchanged" / gc.ASSIGNMENT / "submission_secret.txt").is_file()
+
+
+def _sandboxes_of(pid: int) -> list[int]:
+    """The bubblewrap processes that ``pid`` started and that are still alive."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().rsplit(")", 1)[0].split("(", 1)[1], stat.read_text().rsplit(")", 1)[1]
+        except (OSError, IndexError):
+            continue
+        if name == "bwrap" and int(rest.split()[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_second_ctrl_c_stops_at_once(tmp_path):
+    """Before, the second Ctrl-C raised in the main thread and the executor then ran every queued
+    sandbox to its time limit (six endless loops at 60 s, two at a time: three minutes)."""
+    root = gc.make_course(tmp_path / "course")
+    for i in range(6):
+        gc.submit(root, f"loop{i}", correct(**{"double-answer": "while True:\n    pass\n"}))
+    log = tmp_path / "stderr.txt"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2",
+                                    "--timeout", "60"], cwd=root, env=gc.environment(),
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+    deadline = time.monotonic() + 180
+    grading = lambda: "grading" in log.read_text() and _sandboxes_of(process.pid)  # past the sandbox probe
+    while not grading() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    assert grading(), f"no submission's sandbox started:\n{log.read_text()[-2000:]}"
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    process.wait(timeout=60)
+    assert time.monotonic() - started < 20, "the run went on after the second Ctrl-C"
+    assert process.returncode != 0 and "interrupted" in log.read_text(), log.read_text()[-2000:]
+    assert not _sandboxes_of(process.pid)
+    assert not gc.results(root), "a submission was recorded although none finished"
