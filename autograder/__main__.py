@@ -21,7 +21,7 @@ from pathlib import Path
 from traitlets.config.loader import PyFileConfigLoader
 
 from . import course, grading, integrity, keys, report, sandbox
-from .gradebook import GradebookWriter, graded_notebook
+from .gradebook import GradebookWriter, current_scores, graded_notebook
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> None:
     if root is None:
         sys.exit("run this from the course folder (no nbgrader_config.py here or above)")
     if args.command == "report":
-        records = report.load(root, args.assignment)
+        records = report.with_gradebook(report.load(root, args.assignment),
+                                        current_scores(course_directory(root), args.assignment))
         print(report.as_json(records) if args.json else report.table(records))
     elif args.command == "keys":
         key = keys.load_or_build(root, args.assignment)
@@ -118,7 +119,7 @@ def grade(root: Path, args) -> None:
     if skipped:
         print(f"{skipped} submission(s) were already graded with this key (use --force to regrade)")
     records = [r for r in report.load(root, args.assignment) if r["student"] in students]
-    print(report.summary(records))
+    print(report.summary(report.with_gradebook(records, current_scores(coursedir, args.assignment))))
 
 
 @contextlib.contextmanager

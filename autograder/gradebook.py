@@ -58,7 +58,8 @@ class GradebookWriter:
             for cell in result.cells:
                 grade = gb.find_grade(cell.grade_id, notebook, assignment, student)
                 grade.auto_score = cell.score
-                grade.needs_manual_grade = grade.manual_score is not None or cell.score is None
+                # An instructor's manual score stands across regrades; only an unscored cell needs one.
+                grade.needs_manual_grade = cell.score is None and grade.manual_score is None
             for cell in graded.cells:
                 if nbgrader_utils.is_solution(cell):
                     comment = gb.find_comment(cell.metadata.nbgrader.grade_id, notebook, assignment, student)
@@ -85,6 +86,20 @@ class GradebookWriter:
 # Files nbgrader keeps beside a submission and expects to find again in autograded/: the time of the
 # hand-in (late penalties) and, with the exchange, the secret that `release_feedback` names feedback by.
 NBGRADER_BOOKKEEPING = ("timestamp.txt", "submission_secret.txt")
+
+
+def current_scores(coursedir: CourseDirectory, assignment: str) -> dict[tuple[str, str], dict]:
+    """What the gradebook holds now, by (student, notebook): each grade cell's score (the manual one
+    where the formgrader set it) and the late penalty. The grader's own records know neither."""
+    view = {}
+    with warnings.catch_warnings(), Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        warnings.simplefilter("ignore", SAWarning)
+        for submission in gb.assignment_submissions(assignment):
+            for nb in submission.notebooks:
+                view[(submission.student.id, nb.name)] = {
+                    "cells": {g.name: {"score": g.score, "manual": g.manual_score is not None} for g in nb.grades},
+                    "late_penalty": nb.late_submission_penalty or 0.0}
+    return view
 
 
 def graded_notebook(rebuilt: NotebookNode, result: NotebookResult) -> NotebookNode:

@@ -47,20 +47,38 @@ def already_graded(root: Path, assignment: str, student: str, notebook: str, sub
             and data.get("grader") == GRADER_VERSION)
 
 
+def with_gradebook(records: list[dict], scores: dict[tuple[str, str], dict]) -> list[dict]:
+    """The records with the gradebook's word on every score (gradebook.current_scores): a manual
+    grade from the formgrader replaces the automatic one, and the late penalty is subtracted, so
+    the report says what `nbgrader export` says."""
+    merged = []
+    for record in records:
+        now = scores.get((record["student"], record["notebook"]), {"cells": {}, "late_penalty": 0.0})
+        cells = [{**cell, **now["cells"].get(cell["grade_id"], {})} for cell in record["cells"]]
+        merged.append({**record, "cells": cells, "late_penalty": now["late_penalty"]})
+    return merged
+
+
+def _total(record: dict) -> tuple[float, float]:
+    """(score after the late penalty, maximum) of one record."""
+    raw = sum(c["score"] or 0 for c in record["cells"])
+    return max(0.0, raw - record.get("late_penalty", 0.0)), sum(c["max_score"] for c in record["cells"])
+
+
 def table(records: list[dict]) -> str:
     """Per student: total, per-cell scores, then every reason for a lost point."""
     if not records:
         return "no graded submissions"
     lines = []
     for record in records:
-        total = sum(c["score"] or 0 for c in record["cells"])
-        maximum = sum(c["max_score"] for c in record["cells"])
-        lines.append(f"{record['student']}  {record['notebook']}  {total:g}/{maximum:g}  (run: {record['run']})")
+        total, maximum = _total(record)
+        late = f", late penalty {record['late_penalty']:g}" if record.get("late_penalty") else ""
+        lines.append(f"{record['student']}  {record['notebook']}  {total:g}/{maximum:g}  (run: {record['run']}{late})")
         for cell in record["cells"]:
-            score = "manual" if cell["score"] is None else f"{cell['score']:g}/{cell['max_score']:g}"
-            lines.append(f"    {cell['grade_id']:<28} {score}")
+            score = "to grade by hand" if cell["score"] is None else f"{cell['score']:g}/{cell['max_score']:g}"
+            lines.append(f"    {cell['grade_id']:<28} {score}{'  (graded by hand)' if cell.get('manual') else ''}")
             for reason in cell["reasons"]:
-                if cell["score"] is not None:
+                if cell["score"] is not None and not cell.get("manual"):
                     lines.append(f"        - {reason}")
     return "\n".join(lines)
 
@@ -69,8 +87,7 @@ def summary(records: list[dict]) -> str:
     """One line per student: the summary table printed at the end of a grading run."""
     rows = [("student", "notebook", "score", "errors")]
     for record in records:
-        total = sum(c["score"] or 0 for c in record["cells"])
-        maximum = sum(c["max_score"] for c in record["cells"])
+        total, maximum = _total(record)
         errors = sorted({p["kind"] for p in record["problems"]} |
                         ({record["run"]} if record["run"] not in ("done",) else set()))
         rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))

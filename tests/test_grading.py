@@ -9,8 +9,10 @@ are also graded by plain ``nbgrader autograde``; its scores are recorded in
 
 from __future__ import annotations
 
+import csv
 import http.server
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -434,3 +436,35 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     assert process.returncode != 0 and "interrupted" in log.read_text(), log.read_text()[-2000:]
     assert not _sandboxes_of(process.pid)
     assert not gc.results(root), "a submission was recorded although none finished"
+
+
+def test_report_follows_the_gradebook_after_manual_grading_and_late_penalties(tmp_path):
+    """The report, the end-of-run summary and `nbgrader export` agree: a manual grade from the
+    formgrader and a late penalty (penalty_method "zero") show in all three, and a forced regrade
+    keeps the manual grade without asking for it again."""
+    from nbgrader.api import Gradebook
+
+    root = gc.make_course(tmp_path / "course")
+    with (root / "nbgrader_config.py").open("a") as config:
+        config.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
+    gc.run(root, "nbgrader", "db", "assignment", "add", gc.ASSIGNMENT, "--duedate=2026-06-01 00:00:00 UTC")
+    gc.submit(root, "hand_graded", correct(**{"double-answer": WRONG_DOUBLE}))
+    late = gc.submit(root, "late", correct()).parent
+    (late / "timestamp.txt").write_text("2026-06-02 00:00:00.000000 UTC")
+    summary = gc.run(root, "autograder", "grade", gc.ASSIGNMENT).stdout
+    assert re.search(rf"late\s+{gc.ASSIGNMENT}\s+0/{gc.TOTAL}", summary), summary
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # what the formgrader does
+        grade = gb.find_grade("double-tests", gc.ASSIGNMENT, gc.ASSIGNMENT, "hand_graded")
+        grade.manual_score = 2
+        gb.db.commit()
+    text = gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
+    assert f"hand_graded  {gc.ASSIGNMENT}  {gc.TOTAL}/{gc.TOTAL}" in text and "graded by hand" in text
+    assert f"late  {gc.ASSIGNMENT}  0/{gc.TOTAL}" in text and f"late penalty {gc.TOTAL}" in text
+    gc.run(root, "nbgrader", "export", "--log-level=ERROR")
+    with (root / "grades.csv").open() as f:
+        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
+    assert exported == {"hand_graded": gc.TOTAL, "late": 0}
+    gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--student", "hand_graded", "--force")
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        grade = gb.find_grade("double-tests", gc.ASSIGNMENT, gc.ASSIGNMENT, "hand_graded")
+        assert grade.manual_score == 2 and not grade.needs_manual_grade
