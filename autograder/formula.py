@@ -19,19 +19,30 @@ MAX_NODES = 2_000
 MAX_DEPTH = 60
 MAX_INTEGER = 10**9
 
-# SymPy class name -> (arity, numeric function). Arity None means "any number of arguments".
+# SymPy class name -> (arity, numeric function). Arity None means "any number of arguments"
+# (Heaviside carries its value at 0 as a second argument). Any other SymPy function that can be
+# rewritten in terms of these (sech, coth, sec, cot, erfc, ...) is rewritten by to_tree.
 FUNCTIONS = {
     "exp": (1, np.exp), "log": (1, np.log), "sin": (1, np.sin), "cos": (1, np.cos),
     "tan": (1, np.tan), "tanh": (1, np.tanh), "sinh": (1, np.sinh), "cosh": (1, np.cosh),
-    "Abs": (1, np.abs), "sign": (1, np.sign), "erf": (1, None), "Heaviside": (1, None),
+    "asin": (1, np.arcsin), "acos": (1, np.arccos), "atan": (1, np.arctan),
+    "asinh": (1, np.arcsinh), "acosh": (1, np.arccosh), "atanh": (1, np.arctanh),
+    "Abs": (1, np.abs), "sign": (1, np.sign), "erf": (1, None), "Heaviside": (None, None),
     "Max": (None, None), "Min": (None, None),
 }
+# What to try, in order, to rewrite a function the grader does not evaluate into ones it does.
+REWRITE_TARGETS = ("exp", "log", "erf", "Heaviside")
 CONSTANTS = {"pi": math.pi, "E": math.e, "ImaginaryUnit": 1j}
 NODES = {"Add", "Mul", "Pow", "Symbol", "Integer", "Rational", "Float", *FUNCTIONS, *CONSTANTS}
 
 
 class FormulaError(ValueError):
     """A formula tree that is not well formed or uses something not allowed."""
+
+
+class FormulaUnsupported(FormulaError):
+    """A formula that may well be right but uses a function the grader cannot evaluate:
+    a limitation of the grader, reported as such rather than as the student's mistake."""
 
 
 # ----------------------------------------------------------------- SymPy -> tree
@@ -57,7 +68,21 @@ def to_tree(expr) -> list:
         return ["ImaginaryUnit"]
     if name in ("Add", "Mul", "Pow") or name in FUNCTIONS:
         return [name, *[to_tree(arg) for arg in expr.args]]
+    if isinstance(expr, sympy.Function):
+        for target in REWRITE_TARGETS:
+            rewritten = expr.rewrite(getattr(sympy, target))
+            if rewritten != expr and not _uses_unknown_function(rewritten):
+                return to_tree(rewritten)
+        raise FormulaUnsupported(
+            f"the grader cannot evaluate {name}(...) (a limitation of the grader, not necessarily a "
+            f"mistake in the formula); write it with {', '.join(sorted(FUNCTIONS))} and powers")
     raise FormulaError(f"{name} is not allowed in an answer formula")
+
+
+def _uses_unknown_function(expr) -> bool:
+    import sympy
+
+    return any(type(f).__name__ not in FUNCTIONS for f in expr.atoms(sympy.Function))
 
 
 # ----------------------------------------------------------------- validation
@@ -145,8 +170,8 @@ def evaluate(tree: list, values: Mapping[str, complex]) -> complex:
         if kind == "erf":
             return complex(math.erf(vals[0].real))
         if kind == "Heaviside":
-            x = vals[0].real
-            return complex(1.0 if x > 0 else (0.0 if x < 0 else 0.5))
+            x, at_zero = vals[0].real, (vals[1].real if len(vals) > 1 else 0.5)
+            return complex(1.0 if x > 0 else (0.0 if x < 0 else at_zero))
         return complex(FUNCTIONS[kind][1](np.complex128(vals[0])))
 
 
