@@ -95,8 +95,24 @@ def _compare_arrays(expected: np.ndarray, actual: np.ndarray, tol: Tolerance, wh
     first = tuple(int(i) for i in np.argwhere(bad)[0]) if bad.ndim else ()
     e_val, a_val = expected[first] if first else expected[()], actual[first] if first else actual[()]
     at = f" at index {first}" if first else ""
-    return [f"{where}: {count} of {bad.size} values differ{at}: expected {e_val!r}, got {a_val!r} "
+    return [f"{where}: {count} of {bad.size} values differ{at}: expected {plain(e_val)}, got {plain(a_val)} "
             f"(rtol={tol.rtol:g}, atol={tol.atol:g})"]
+
+
+def plain(value: Any, width: int = 60) -> str:
+    """A value as a student would write it: 0.5, not np.float64(0.5); arrays abridged to ``width``."""
+    if isinstance(value, Tensor):
+        value = value.array
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        text = f"{value:.6g}"
+        return text if any(c in text for c in ".en") else text + ".0"  # 2.0 stays a float
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, precision=4, separator=", ", threshold=8, edgeitems=2).replace("\n", "")
+        return text if len(text) <= width else f"an array of shape {tuple(value.shape)}"
+    text = repr(value)
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _kind(a: np.ndarray) -> str:

@@ -131,6 +131,25 @@ def test_function_exercise_records_cases_and_judges_answers():
     assert wrong and "fails 5 of 5 cases" in wrong[0]
 
 
+def test_reasons_show_the_call_and_plain_values():
+    """A student can repeat the failing call; numbers read as numbers, not np.float64(...)."""
+    exercise = authoring.Function("halve", cases=[(np.array([3.0, 4.0]), 2.0)], rtol=1e-9)
+    entry = exercise.record({"halve": lambda x, k: x / k}, seed=0)
+    request = authoring.request_for(entry)
+    [reason] = authoring.judge(entry, authoring.answer({"halve": lambda x, k: x * k}, request))
+    assert "halve([3., 4.], 2.0)" in reason and "expected 1.5, got 6.0" in reason and "np.float64" not in reason
+
+
+def test_an_untouched_stub_reads_as_not_answered():
+    exercise = authoring.Function("halve", cases=[(1.0, 2.0)], rtol=1e-9)
+    entry = exercise.record({"halve": lambda x, k: x / k}, seed=0)
+
+    def stub(x, k):
+        raise NotImplementedError()
+    [reason] = authoring.judge(entry, authoring.answer({"halve": stub}, authoring.request_for(entry)))
+    assert "not answered yet" in reason
+
+
 def test_random_cases_depend_on_the_seed_only():
     exercise = authoring.Function("f", cases=[(1.0,)], random_cases=lambda rng: (float(rng.normal()),), n_random=2)
     a, b, c = (exercise.record({"f": lambda x: x}, seed=s)["cases"] for s in (1, 1, 2))
