@@ -102,14 +102,27 @@ def decide(prepared: Prepared, assignment: str, exercises: list[dict], outcome: 
         elif not declared:
             results.append(CellResult(grade_id, points, None, ["graded by hand"]))
         else:
-            reasons = cell_failures.get(grade_id, [])
+            reasons, grader_errors = cell_failures.get(grade_id, []), []
             for entry in declared:
-                reasons = reasons + _judge(entry, answers.get(entry["name"]), run)
-            results.append(CellResult(grade_id, points, 0.0 if reasons else points, _unique(reasons)))
+                try:
+                    reasons = reasons + _judge(entry, answers.get(entry["name"]), run)
+                except GraderError as error:
+                    grader_errors.append(str(error))
+            if grader_errors:  # no score rather than a wrong one: the cell waits for a manual grade
+                results.append(CellResult(grade_id, points, None, _unique(grader_errors)))
+            else:
+                results.append(CellResult(grade_id, points, 0.0 if reasons else points, _unique(reasons)))
     return NotebookResult(prepared.student, assignment, prepared.notebook, results,
                           [p.as_dict() for p in prepared.rebuilt.problems],
                           (outcome or {}).get("status", "not run"), (outcome or {}).get("seconds", 0.0),
                           prepared.submission_sha256)
+
+
+GRADER_ERROR = "grader error"
+
+
+class GraderError(RuntimeError):
+    """The grader's own code failed while judging an exercise: not a verdict on the student."""
 
 
 def _judge(entry: dict, answer: dict | None, run: str) -> list[str]:
@@ -123,8 +136,9 @@ def _judge(entry: dict, answer: dict | None, run: str) -> list[str]:
         return [f"{name}: malformed answer"]
     try:
         return authoring.judge(entry, replies)
-    except Exception as error:  # data that decodes but makes no sense
-        return [f"{name}: the answer could not be judged ({type(error).__name__}: {error})"]
+    except Exception as error:  # the student's data is decoded and checked inside judge: this is ours
+        raise GraderError(f"{GRADER_ERROR} while judging {name} ({type(error).__name__}: {error}); "
+                          "the student is not at fault: grade the cell by hand or fix the grader") from error
 
 
 def _failed_answer_cells(prepared: Prepared, records: list[dict]) -> dict[str, list[str]]:

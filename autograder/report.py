@@ -89,7 +89,8 @@ def summary(records: list[dict]) -> str:
     for record in records:
         total, maximum = _total(record)
         errors = sorted({p["kind"] for p in record["problems"]} |
-                        ({record["run"]} if record["run"] not in ("done",) else set()))
+                        ({record["run"]} if record["run"] not in ("done",) else set()) |
+                        {"grader error" for c in record["cells"] if any(r.startswith("grader error") for r in c["reasons"])})
         rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)

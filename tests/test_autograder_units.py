@@ -244,3 +244,18 @@ def test_rebuild_refuses_unreadable_files(tmp_path):
     (tmp_path / "nb.ipynb").unlink()
     (tmp_path / "nb (1).ipynb").write_text("{}")
     assert "renamed" in integrity.rebuild(_master(), tmp_path / "nb.ipynb").problems[0].message
+
+
+def test_a_failure_of_the_grader_is_not_the_students_zero(monkeypatch):
+    """An exception inside the judge (here: a reference type compare does not support) leaves the
+    cell without a score, named as the grader's error, instead of recording a zero."""
+    from autograder import grading, report
+
+    entry = authoring.Function("halve", cases=[(1.0, 2.0)], rtol=1e-9).record({"halve": lambda x, k: x / k}, seed=0)
+    monkeypatch.setattr(authoring, "compare", lambda *a, **k: (_ for _ in ()).throw(TypeError("cannot compare")))
+    with pytest.raises(grading.GraderError, match="grader error while judging halve"):
+        grading._judge(entry, {"replies": [{"ok": True, "value": 0.5}]}, "done")
+    record = {"student": "s", "notebook": "n", "run": "done", "problems": [],
+              "cells": [{"grade_id": "halve-tests", "max_score": 1, "score": None,
+                         "reasons": ["grader error while judging halve (TypeError: cannot compare)"]}]}
+    assert "grader error" in report.summary([record])
