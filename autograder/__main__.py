@@ -74,6 +74,12 @@ def grade(root: Path, args) -> None:
             sandbox.check_available()
         except sandbox.SandboxUnavailable as error:
             sys.exit(f"refusing to grade: {error}\n(pass --unsafe-no-sandbox to grade without isolation)")
+    else:
+        print("WARNING: grading WITHOUT a sandbox: student code runs with your user's rights and can read "
+              "and change your files; the results are marked 'no sandbox'", file=sys.stderr)
+    if not keys.is_current(root, args.assignment):
+        print(f"building the answer key of {args.assignment}: running the reference notebook once ...",
+              file=sys.stderr, flush=True)
     key = keys.load_or_build(root, args.assignment)
     judged_with = keys.content_fingerprint(key)
     students = args.student or submitting_students(coursedir, args.assignment)
@@ -103,7 +109,7 @@ def grade(root: Path, args) -> None:
                 prepared, exercises = futures[future]
                 result = grading.decide(prepared, args.assignment, exercises, future.result())
                 writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
-                report.save(root, result, judged_with)
+                report.save(root, result, judged_with, sandboxed)
                 recorded += 1
                 if stop.is_set():
                     break
@@ -164,13 +170,19 @@ def make_executor(jobs: int, dask_scheduler: str | None) -> Executor:
     return ThreadPoolExecutor(max_workers=max(1, jobs))
 
 
+DASK_CONNECT_SECONDS = 10
+
+
 class DaskExecutor(Executor):
     """A Dask cluster as a concurrent.futures executor; the client closes with it."""
 
     def __init__(self, address: str):
         from distributed import Client
 
-        self.client = Client(address)
+        try:
+            self.client = Client(address, timeout=DASK_CONNECT_SECONDS)
+        except (OSError, TimeoutError) as error:
+            sys.exit(f"no Dask scheduler answers at {address} (waited {DASK_CONNECT_SECONDS} s): {error}")
         self.executor = self.client.get_executor(pure=False)
 
     def submit(self, fn, /, *args, **kwargs) -> Future:

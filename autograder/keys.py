@@ -48,6 +48,17 @@ def source_notebooks(root: Path, assignment: str) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.ipynb"))}
 
 
+def is_current(root: Path, assignment: str, seed: int | None = None) -> bool:
+    """Whether the stored key matches the reference notebooks and the seed (no build needed)."""
+    seed = course.secret_seed(root) if seed is None else seed
+    path = course.key_path(root, assignment)
+    if not path.exists():
+        return False
+    key = json.loads(path.read_text(encoding="utf-8"))
+    wanted = {name: _sha256(p) for name, p in source_notebooks(root, assignment).items()}
+    return key.get("seed") == fingerprint(seed) and {n: v["source_sha256"] for n, v in key["notebooks"].items()} == wanted
+
+
 def load_or_build(root: Path, assignment: str, seed: int | None = None) -> dict:
     """The key of an assignment, rebuilt only if a reference notebook or the seed changed."""
     seed = course.secret_seed(root) if seed is None else seed
@@ -56,10 +67,8 @@ def load_or_build(root: Path, assignment: str, seed: int | None = None) -> dict:
     if not sources:
         raise KeyBuildError(f"no reference notebook in {root / course.SOURCE_DIR / assignment}")
     wanted = {name: _sha256(p) for name, p in sources.items()}
-    if path.exists():
-        key = json.loads(path.read_text(encoding="utf-8"))
-        if key.get("seed") == fingerprint(seed) and {n: v["source_sha256"] for n, v in key["notebooks"].items()} == wanted:
-            return key
+    if is_current(root, assignment, seed):
+        return json.loads(path.read_text(encoding="utf-8"))
     key = {"assignment": assignment, "seed": fingerprint(seed),
            "notebooks": {name: {"source_sha256": wanted[name], "exercises": record(p, seed)}
                          for name, p in sources.items()}}

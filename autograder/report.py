@@ -21,10 +21,10 @@ def results_dir(root: Path, assignment: str) -> Path:
     return course.state_dir(root) / "results" / assignment
 
 
-def save(root: Path, result: NotebookResult, key_fingerprint: str) -> None:
+def save(root: Path, result: NotebookResult, key_fingerprint: str, sandboxed: bool = True) -> None:
     folder = results_dir(root, result.assignment)
     folder.mkdir(parents=True, exist_ok=True)
-    data = {**result.as_dict(), "key": key_fingerprint, "grader": GRADER_VERSION}
+    data = {**result.as_dict(), "key": key_fingerprint, "grader": GRADER_VERSION, "sandboxed": sandboxed}
     path = folder / f"{result.student}.{result.notebook}.json"
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -44,7 +44,7 @@ def already_graded(root: Path, assignment: str, student: str, notebook: str, sub
         return False
     data = json.loads(path.read_text(encoding="utf-8"))
     return (data.get("submission_sha256") == submission_sha256 and data.get("key") == key_fingerprint
-            and data.get("grader") == GRADER_VERSION)
+            and data.get("grader") == GRADER_VERSION and data.get("sandboxed", True))
 
 
 def with_gradebook(records: list[dict], scores: dict[tuple[str, str], dict]) -> list[dict]:
@@ -73,6 +73,7 @@ def table(records: list[dict]) -> str:
     for record in records:
         total, maximum = _total(record)
         late = f", late penalty {record['late_penalty']:g}" if record.get("late_penalty") else ""
+        late += ", no sandbox" if not record.get("sandboxed", True) else ""
         lines.append(f"{record['student']}  {record['notebook']}  {total:g}/{maximum:g}  (run: {record['run']}{late})")
         for cell in record["cells"]:
             score = "to grade by hand" if cell["score"] is None else f"{cell['score']:g}/{cell['max_score']:g}"
@@ -90,7 +91,8 @@ def summary(records: list[dict]) -> str:
         total, maximum = _total(record)
         errors = sorted({p["kind"] for p in record["problems"]} |
                         ({record["run"]} if record["run"] not in ("done",) else set()) |
-                        {"grader error" for c in record["cells"] if any(r.startswith("grader error") for r in c["reasons"])})
+                        {"grader error" for c in record["cells"] if any(r.startswith("grader error") for r in c["reasons"])} |
+                        ({"no sandbox"} if not record.get("sandboxed", True) else set()))
         rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)

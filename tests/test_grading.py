@@ -352,6 +352,18 @@ def test_grading_refuses_without_a_sandbox_unless_told(tmp_path):
     allowed = subprocess.run([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--unsafe-no-sandbox"],
                              cwd=root, env=env, capture_output=True, text=True)
     assert allowed.returncode == 0 and total(gc.results(root)["someone"]) == gc.TOTAL
+    assert "WITHOUT a sandbox" in allowed.stderr and "building the answer key" in allowed.stderr
+    assert gc.results(root)["someone"]["sandboxed"] is False and "no sandbox" in allowed.stdout
+    assert "no sandbox" in gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
+
+
+def test_an_unreachable_dask_scheduler_is_named_quickly(tmp_path):
+    root = gc.make_course(tmp_path / "course")
+    gc.submit(root, "someone", correct())
+    started = time.monotonic()
+    result = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--dask-scheduler", "tcp://127.0.0.1:9", check=False)
+    assert result.returncode != 0 and "no Dask scheduler answers at tcp://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr and time.monotonic() - started < 120
 
 
 def test_grading_on_a_dask_cluster(tmp_path):
