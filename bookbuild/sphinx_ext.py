@@ -12,7 +12,9 @@
   ``const THEBE_JS_URL``) is written twice by Sphinx 7.4, and the ipywidgets
   HTML manager typesets widget labels with MathJax 2's ``MathJax.Hub`` while
   the site serves MathJax 3;
-* MathJax only on the pages that typeset something.
+* MathJax only on the pages that typeset something;
+* the scripts and styles of ``static/``: sidebar buttons that open on a phone, a one-row
+  phone header, CJK fonts per edition.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def configure(app: Sphinx, config) -> None:
     if config.book_vendor_dir:
         config.html_static_path.append(config.book_vendor_dir)
     app.add_css_file("bookbuild.css")
+    app.add_js_file("bookbuild-toggles.js")
     config.html_favicon = str(HERE / "static" / "favicon.svg")
     options = dict(config.html_theme_options)
     options["article_header_end"] = ["lang-switcher.html", "article-header-buttons.html"]
@@ -121,12 +124,16 @@ def translate_captions(app: Sphinx, doctree: nodes.document) -> None:
             toctree["caption"] = lang.pick(toctree["caption"])
 
 
+# What the switcher shows of each language on a phone, where the full names do not fit one row.
+SHORT_LABELS = {"zh-hant": "繁", "en": "EN", "zh-hans": "简"}
+
+
 def add_language_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     current = app.config.book_language
     up = "../" * (pagename.count("/") + 1)
     context["book_language_nav_label"] = language(current).pick("語言 | Language")
     context["book_language_links"] = [
-        {"label": lang.label, "hreflang": lang.sphinx.replace("_", "-"), "current": lang.code == current,
-         "href": f"{up}{lang.code}/{pagename}.html"}
+        {"label": lang.label, "short": SHORT_LABELS.get(lang.code, lang.label), "hreflang": lang.sphinx.replace("_", "-"),
+         "current": lang.code == current, "href": f"{up}{lang.code}/{pagename}.html"}
         for lang in LANGUAGES
     ]

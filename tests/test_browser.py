@@ -620,3 +620,149 @@ def test_page_checks_notice_a_broken_page(chromium, serve_folder, built_site, ex
         expected.append("does not change what is shown")
     missed = [e for e in expected if e not in problems]
     assert not missed, f"the checks missed {missed}; they reported:\n{problems}"
+
+
+# --- Phones -------------------------------------------------------------------------------------------
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+
+
+def _open(chromium, site_server, lang, page: str, **device):
+    context = chromium.new_context(**device)
+    context.route(re.compile(rf"^(?!{re.escape(site_server)})"), lambda route: route.abort())
+    tab = context.new_page()
+    tab.goto(url_of(site_server, lang, page), wait_until="load")
+    return context, tab
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_phone_menus_open_when_tapped(chromium, site_server, lang):
+    """At 390 px the hamburger opens the table of contents and the page-contents button the
+    section list (both did nothing with pydata-sphinx-theme 0.17 and sphinx-book-theme 1.3)."""
+    context, tab = _open(chromium, site_server, lang, layout.chapters()[0].page, **PHONE)
+    try:
+        for kind in ("primary", "secondary"):
+            tab.locator(f".{kind}-toggle:visible").first.tap()
+            dialog = tab.locator(f"#pst-{kind}-sidebar-modal")
+            dialog.wait_for(state="visible", timeout=5_000)
+            assert dialog.evaluate("d => d.open && d.querySelectorAll('a').length > 0"), f"{lang.code}: {kind} menu is empty"
+            tab.keyboard.press("Escape")
+            dialog.wait_for(state="hidden", timeout=5_000)
+    finally:
+        context.close()
+
+
+def test_desktop_hamburger_collapses_the_sidebar(chromium, site_server):
+    context, tab = _open(chromium, site_server, LANGUAGES[0], layout.chapters()[0].page,
+                         viewport={"width": 1366, "height": 900})
+    try:
+        sidebar = tab.locator("#pst-primary-sidebar")
+        assert sidebar.is_visible()
+        tab.locator(".primary-toggle:visible").first.click()
+        # The theme slides the sidebar off the screen and hides it (visibility: hidden, still laid out).
+        tab.wait_for_function("() => !document.querySelector('#pst-primary-sidebar')"
+                              ".checkVisibility({visibilityProperty: true})", timeout=5_000)
+        assert not tab.locator("#pst-primary-sidebar-modal").evaluate("d => d.open")
+    finally:
+        context.close()
+
+
+# What a page shows of its header, formulas, tables and code at one width (ms of work per page, in the page).
+MEASURE_READING = """
+() => {
+  const width = document.documentElement.clientWidth;
+  const column = document.querySelector("article.bd-article, .bd-article").getBoundingClientRect();
+  const right = Math.min(width, column.right) + 1;
+  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const header = document.querySelector(".bd-header-article");
+  const items = [...header.querySelectorAll("a, button, .book-lang")].filter(shown).map(el => {
+    const r = el.getBoundingClientRect();
+    return {name: (el.textContent.trim() || el.getAttribute("aria-label") || el.className).slice(0, 30),
+            top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+  });
+  const title = document.querySelector(".bd-article h1");
+  const scrolls = el => { for (let a = el; a && a !== document.body; a = a.parentElement) {
+    if (["auto", "scroll"].includes(getComputedStyle(a).overflowX) && a.scrollWidth > a.clientWidth) return true; }
+    return false; };
+  const cutInline = [...document.querySelectorAll("mjx-container:not([display='true'])")]
+    .filter(m => [...m.getClientRects()].some(r => r.right > right) && !scrolls(m))
+    .map(m => m.closest("p, li, td")?.textContent.slice(0, 60) || "?");
+  // A line that starts with closing punctuation: its first character sits at the left of a new line.
+  const badStarts = [];
+  for (const m of document.querySelectorAll(".bd-article mjx-container:not([display='true'])")) {
+    let node = m.closest(".math, .book-nobr");
+    node = node && (node.classList.contains("math") && node.parentElement.classList.contains("book-nobr") ? node.parentElement : node);
+    const next = node && node.nextSibling;
+    const text = next && next.nodeType === Node.TEXT_NODE ? next : node?.lastChild?.nodeType === Node.TEXT_NODE ? node.lastChild : null;
+    if (!text || !/^[，。、；：」』）]/.test(text.nodeValue)) continue;
+    const range = document.createRange();
+    range.setStart(text, 0); range.setEnd(text, 1);
+    const mark = range.getBoundingClientRect(), formula = [...m.getClientRects()].pop();
+    if (mark.top > formula.bottom - 2) badStarts.push(text.nodeValue.slice(0, 20));
+  }
+  const tables = [...document.querySelectorAll(".bd-article table")].map(t => ({
+    cut: t.getBoundingClientRect().right > right && !scrolls(t),
+    brokenHeaders: [...t.querySelectorAll("th")].filter(th => {
+      const range = document.createRange(); range.selectNodeContents(th);
+      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      return !/\\s/.test(th.textContent.trim()) && tops.size > 1; }).map(th => th.textContent.trim()),
+  }));
+  const hiddenCode = [...document.querySelectorAll(".bd-article .cell_input pre")]
+    .filter(pre => shown(pre) && pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split("\\n").reduce((a, b) => b.length > a.length ? b : a, "").slice(0, 80));
+  const scrollCue = [...document.querySelectorAll("div.math")].every(el => getComputedStyle(el).backgroundImage.includes("gradient"));
+  return {width, docWidth: document.documentElement.scrollWidth, items, header: header.getBoundingClientRect().toJSON(),
+          titleTop: title ? title.getBoundingClientRect().top + scrollY : null, cutInline, badStarts, tables, hiddenCode,
+          scrollCue, font: getComputedStyle(document.body).fontFamily};
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def reading(chromium, site_server):
+    """``reading(lang, page, device)``: what MEASURE_READING finds on the page, typeset, once per module."""
+    found = {}
+
+    def measure(lang, page: str, device: str) -> dict:
+        key = (lang.code, page, device)
+        if key not in found:
+            context, tab = _open(chromium, site_server, lang, page, **(PHONE if device == "phone" else DESKTOP))
+            try:
+                tab.evaluate("() => window.MathJax?.startup?.promise")
+                tab.evaluate("() => document.fonts.ready.then(() => null)")
+                found[key] = tab.evaluate(MEASURE_READING)
+                if device == "phone" and page == layout.chapters()[0].page:
+                    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+                    tab.screenshot(path=SCREENSHOT_DIR / f"phone-{lang.code}-top.png")
+            finally:
+                context.close()
+        return found[key]
+    return measure
+
+
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+CHAPTER_PAGES = [chapter.page for chapter in layout.chapters()]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_phone_header_is_one_row_on_the_screen(reading, lang):
+    """At 390 px the switcher and every header button sit on one row inside the screen, above the title
+    (they wrapped onto two rows: the switcher's top off the screen, the icons over the chapter title)."""
+    found = reading(lang, CHAPTER_PAGES[0], "phone")
+    items, header = found["items"], found["header"]
+    outside = [i["name"] for i in items if i["left"] < 0 or i["right"] > found["width"] or i["top"] < 0]
+    assert not outside, f"{lang.code}: off the screen: {outside}"
+    rows = max(i["top"] for i in items) - min(i["top"] for i in items)
+    assert rows < 20, f"{lang.code}: the header holds {rows:.0f} px of rows: {items}"
+    assert all(i["bottom"] <= header["bottom"] + 1 for i in items), f"{lang.code}: buttons spill below the header"
+    assert found["titleTop"] is None or found["titleTop"] >= header["bottom"], f"{lang.code}: the header covers the title"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_chinese_editions_name_their_cjk_fonts(reading, lang):
+    font = reading(lang, CHAPTER_PAGES[0], "desktop")["font"]
+    expected = {"zh-hant": "Noto Sans CJK TC", "zh-hans": "Noto Sans CJK SC"}.get(lang.code)
+    if expected:
+        assert font.startswith(f'"{expected}"'), f"{lang.code}: {font}"
+    else:
+        assert "CJK" not in font.split(",")[0], font
