@@ -68,7 +68,7 @@ MAINLAND_ML_TERMS = {
     "投视频": "幻灯片",  # 投影片 (slides): the 影片 -> 视频 rule fires inside the word
     # 線上 (online) -> 在线 fires inside "on the curve/line": 曲線上, 對角線上, 直線上, 折線上.
     "曲在线": "曲线上", "对角在线": "对角线上", "直在线": "直线上", "折在线": "折线上",
-    "暖身": "预热",
+    "暖身": "预热", "程序格": "代码单元格",
 }
 
 
