@@ -315,7 +315,11 @@ def _check_widgets(page) -> list[str]:
                            ".filter(o => o.textContent.includes('Error displaying widget')).length")
     if failed:
         problems.append(f"{failed} widget outputs show 'Error displaying widget'")
-    handles = page.locator(".cell_output .widget-slider [role=slider]")
+    # Only the sliders a reader can reach: one inside a tab or stack page that is not shown (chapter 1
+    # has a tab per unit) cannot take a key press until that page is chosen.
+    handles = page.locator(".cell_output .widget-slider [role=slider]:visible")
+    if page.locator(".cell_output .widget-slider [role=slider]").count() and not handles.count():
+        problems.append("the page has sliders, but none of them is visible")
     for i in range(handles.count()):
         handle = handles.nth(i)
         before = handle.evaluate(SLIDER_STATE)
