@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from . import course
-from .grading import NotebookResult
+from .grading import GRADER_ERROR, NotebookResult
 
 GRADER_VERSION = "1"
 
@@ -91,7 +91,7 @@ def summary(records: list[dict]) -> str:
         total, maximum = _total(record)
         errors = sorted({p["kind"] for p in record["problems"]} |
                         ({record["run"]} if record["run"] not in ("done",) else set()) |
-                        {"grader error" for c in record["cells"] if any(r.startswith("grader error") for r in c["reasons"])} |
+                        {GRADER_ERROR for c in record["cells"] if any(r.startswith(GRADER_ERROR) for r in c["reasons"])} |
                         ({"no sandbox"} if not record.get("sandboxed", True) else set()))
         rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]

@@ -19,7 +19,7 @@ CONTRIBUTING.md, "Exact and measured numbers"):
 * ``BOOK_SEED`` -- the setup cell's seed: a claim must not hinge on one draw;
 * the thread count -- PyTorch's, MKL's and numpy's OpenBLAS reductions split
   their work by thread, which changes float rounding;
-* ``ATEN_CPU_CAPABILITY=default`` -- PyTorch's own vectorised kernels fall
+* ``ATEN_CPU_CAPABILITY=default`` -- PyTorch's own vectorized kernels fall
   back from AVX2/AVX-512 to the generic ones (other summation orders);
 * ``MKL_CBWR=COMPATIBLE`` -- MKL's matrix products take its most portable
   code path, as on an older CPU.

@@ -675,8 +675,6 @@ def test_desktop_hamburger_collapses_the_sidebar(chromium, site_server):
 MEASURE_READING = """
 () => {
   const width = document.documentElement.clientWidth;
-  const column = document.querySelector("article.bd-article, .bd-article").getBoundingClientRect();
-  const right = Math.min(width, column.right) + 1;
   const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
   const header = document.querySelector(".bd-header-article");
   const items = [...header.querySelectorAll("a, button, .book-lang")].filter(shown).map(el => {
@@ -685,39 +683,9 @@ MEASURE_READING = """
             top: r.top, bottom: r.bottom, left: r.left, right: r.right};
   });
   const title = document.querySelector(".bd-article h1");
-  const scrolls = el => { for (let a = el; a && a !== document.body; a = a.parentElement) {
-    if (["auto", "scroll"].includes(getComputedStyle(a).overflowX) && a.scrollWidth > a.clientWidth) return true; }
-    return false; };
-  const cutInline = [...document.querySelectorAll("mjx-container:not([display='true'])")]
-    .filter(m => [...m.getClientRects()].some(r => r.right > right) && !scrolls(m))
-    .map(m => m.closest("p, li, td")?.textContent.slice(0, 60) || "?");
-  // A line that starts with closing punctuation: its first character sits at the left of a new line.
-  const badStarts = [];
-  for (const m of document.querySelectorAll(".bd-article mjx-container:not([display='true'])")) {
-    let node = m.closest(".math, .book-nobr");
-    node = node && (node.classList.contains("math") && node.parentElement.classList.contains("book-nobr") ? node.parentElement : node);
-    const next = node && node.nextSibling;
-    const text = next && next.nodeType === Node.TEXT_NODE ? next : node?.lastChild?.nodeType === Node.TEXT_NODE ? node.lastChild : null;
-    if (!text || !/^[，。、；：」』）]/.test(text.nodeValue)) continue;
-    const range = document.createRange();
-    range.setStart(text, 0); range.setEnd(text, 1);
-    const mark = range.getBoundingClientRect(), formula = [...m.getClientRects()].pop();
-    if (mark.top > formula.bottom - 2) badStarts.push(text.nodeValue.slice(0, 20));
-  }
-  const tables = [...document.querySelectorAll(".bd-article table")].map(t => ({
-    cut: t.getBoundingClientRect().right > right && !scrolls(t),
-    brokenHeaders: [...t.querySelectorAll("th")].filter(th => {
-      const range = document.createRange(); range.selectNodeContents(th);
-      const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
-      return !/\\s/.test(th.textContent.trim()) && tops.size > 1; }).map(th => th.textContent.trim()),
-  }));
-  const hiddenCode = [...document.querySelectorAll(".bd-article .cell_input pre")]
-    .filter(pre => shown(pre) && pre.scrollWidth > pre.clientWidth + 1)
-    .map(pre => pre.textContent.split("\\n").reduce((a, b) => b.length > a.length ? b : a, "").slice(0, 80));
-  const scrollCue = [...document.querySelectorAll("div.math")].every(el => getComputedStyle(el).backgroundImage.includes("gradient"));
-  return {width, docWidth: document.documentElement.scrollWidth, items, header: header.getBoundingClientRect().toJSON(),
-          titleTop: title ? title.getBoundingClientRect().top + scrollY : null, cutInline, badStarts, tables, hiddenCode,
-          scrollCue, font: getComputedStyle(document.body).fontFamily};
+  return {width, items, header: header.getBoundingClientRect().toJSON(),
+          titleTop: title ? title.getBoundingClientRect().top + scrollY : null,
+          font: getComputedStyle(document.body).fontFamily};
 }
 """
 
