@@ -13,6 +13,8 @@ from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
+from autograder import pruning
+
 from .languages import PROSE_TAGS
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
@@ -57,3 +59,34 @@ def as_student_sees_it(cell: NotebookNode) -> NotebookNode:
 
 def without_solution_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+
+
+def exercise_path(nb: NotebookNode) -> NotebookNode:
+    """A copy of ``nb`` cut to what its exercises need, in order: the cells the grader would run
+    (setup, imports, answers and every cell defining a name they read, see autograder/pruning.py)
+    plus the test cells and the cells defining the names those read. Prose is dropped."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    roles = [{"role": "student" if is_answer(c) or is_test(c) else "master", "source": c.source}
+             for c in code]
+    cut = copy.deepcopy(nb)
+    cut.cells = [copy.deepcopy(code[i]) for i in pruning.needed(roles, [])]
+    return cut
+
+
+def reads_of_answers(nb: NotebookNode) -> list[tuple[int, set[str]]]:
+    """(cell index, names) for every code cell, neither answer nor test, that reads a name whose
+    latest binding above it is in an answer cell: such a cell fails in the student's notebook until
+    the exercise is done, and the grader's pruning would skip what it needs."""
+    from_answers: set[str] = set()
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        seen = pruning.names(cell.source)
+        if is_answer(cell):
+            from_answers |= seen.binds
+        elif not is_test(cell):
+            if seen.reads & from_answers:
+                found.append((index, seen.reads & from_answers))
+            from_answers -= seen.binds
+    return found

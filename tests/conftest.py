@@ -1,8 +1,9 @@
 """Shared, session-wide work: each chapter is executed once and the site built once.
 
 Every test that needs an executed chapter, a student run or the built site
-reads it from these fixtures, so the suite's cost grows with one execution per
-chapter (plus one run of each student notebook and one nbval rerun), not with the number of tests.
+reads it from these fixtures, so the suite's cost grows with the runs of each chapter, not with the
+number of tests: the build, the nbval rerun, the portability run, and the short run of the cells its
+exercises need in the student notebook.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import nbformat
 import pytest
 
-from bookbuild import execute, layout, portability, site
+from bookbuild import cells, execute, layout, portability, site
 
 JOBS = max(1, min(2, os.cpu_count() or 1))
 # `BOOK_CHAPTERS=ch10_rnn make test` tests one chapter (listed in _toc.yml or not yet).
@@ -41,7 +42,10 @@ def executed():
 
 @pytest.fixture(scope="session")
 def student_runs():
-    """Each student notebook run top to bottom with its exercises unanswered (errors allowed)."""
+    """Each student notebook run with its exercises unanswered (errors allowed), in order, but only
+    the cells the exercises and their tests need (the grader's pruning, autograder/pruning.py): the
+    demonstrations in between are the reference's cells, already run by the build, and no one of them
+    may read an answer (tests/test_student_notebooks.py checks that without running them)."""
     threads = execute.threads_per_kernel(JOBS, len(CHAPTERS))
     with ProcessPoolExecutor(max_workers=JOBS) as pool:
         runs = pool.map(_run_student, CHAPTERS, [threads] * len(CHAPTERS))
@@ -49,7 +53,7 @@ def student_runs():
 
 
 def _run_student(chapter, threads):
-    nb = nbformat.read(chapter.student, as_version=4)
+    nb = cells.exercise_path(nbformat.read(chapter.student, as_version=4))
     return execute.run_notebook(nb, chapter.student.parent, threads, allow_errors=True)
 
 

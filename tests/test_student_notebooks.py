@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
 
 from bookbuild import cells, release
 
@@ -18,6 +19,20 @@ def test_release_holds_no_solution_or_hidden_test(chapter):
     text = chapter.student.read_text(encoding="utf-8")
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "autograder"):
         assert marker not in text
+
+
+def test_no_demonstration_reads_an_answer(chapter):
+    """The student run below skips the demonstrations: none of them may read an answer."""
+    found = cells.reads_of_answers(nbformat.read(chapter.student, as_version=4))
+    assert not found, f"{chapter.id}: cells read names only an exercise defines: {found}"
+
+
+def test_reads_of_answers_are_found():
+    answer = new_code_cell("def f(x):\n    raise NotImplementedError()",
+                           metadata={"nbgrader": {"solution": True, "grade": False, "grade_id": "f"}})
+    nb = new_notebook(cells=[new_code_cell("import math"), answer, new_code_cell("y = f(2)"),
+                             new_code_cell("def f(x):\n    return x"), new_code_cell("z = f(3)")])
+    assert cells.reads_of_answers(nb) == [(2, {"f"})]
 
 
 def test_unanswered_notebook_fails_only_in_exercise_cells(student_runs, chapter):
