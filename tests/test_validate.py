@@ -34,7 +34,7 @@ def _copy_of_chapter(chapter, folder: Path) -> Path:
     return folder / chapter.id / chapter.student.name
 
 
-PILOT = layout.chapter("ch10_rnn")
+PILOT = layout.chapter("ch03_losses")  # the quickest chapter to run; the path is the same for every chapter
 
 
 @pytest.mark.slow
