@@ -13,8 +13,11 @@
   HTML manager typesets widget labels with MathJax 2's ``MathJax.Hub`` while
   the site serves MathJax 3;
 * MathJax only on the pages that typeset something;
+* punctuation that closes a clause kept on the line of the inline formula before it (a Chinese
+  line never starts with ，or 。);
 * the scripts and styles of ``static/``: sidebar buttons that open on a phone, a one-row
-  phone header, CJK fonts per edition.
+  phone header, CJK fonts per edition, inline formulas too wide for the screen made to scroll
+  (with a shadow at the edge that can scroll, as on displayed formulas).
 """
 
 from __future__ import annotations
@@ -34,10 +37,12 @@ HERE = Path(__file__).parent
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_language", "en", "env")
     app.add_config_value("book_vendor_dir", "", "html")
-    # A digest of this extension and its templates: when they change, every page is rewritten.
-    app.add_config_value("book_extension_digest", digest(), "html")
+    # A digest of this extension and its templates: when they change, every page is read again
+    # (the extension changes doctrees, not only the HTML around them).
+    app.add_config_value("book_extension_digest", digest(), "env")
     app.connect("config-inited", configure)
     app.connect("doctree-read", translate_captions)
+    app.connect("doctree-read", keep_punctuation_with_math)
     app.connect("html-page-context", add_language_links)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("html-page-context", drop_mathjax_where_unused, priority=900)
@@ -56,6 +61,7 @@ def configure(app: Sphinx, config) -> None:
         config.html_static_path.append(config.book_vendor_dir)
     app.add_css_file("bookbuild.css")
     app.add_js_file("bookbuild-toggles.js")
+    app.add_js_file("bookbuild-wide-math.js")
     config.html_favicon = str(HERE / "static" / "favicon.svg")
     options = dict(config.html_theme_options)
     options["article_header_end"] = ["lang-switcher.html", "article-header-buttons.html"]
@@ -122,6 +128,35 @@ def translate_captions(app: Sphinx, doctree: nodes.document) -> None:
     for toctree in doctree.findall(addnodes.toctree):
         if toctree.get("caption"):
             toctree["caption"] = lang.pick(toctree["caption"])
+
+
+# Punctuation no line may start with: Chinese full-width closers and their ASCII counterparts.
+CLOSING_PUNCTUATION = "，、。；：！？」』）】〉》…,.;:!?)"
+
+
+def keep_punctuation_with_math(app: Sphinx, doctree: nodes.document) -> None:
+    """Wrap an inline formula and the closing punctuation right after it in one unbreakable span.
+
+    A browser may break the line between the typeset formula (an inline block) and the text after
+    it, so a Chinese line would start with ，or 。, which Chinese typography never does."""
+    for math in list(doctree.findall(nodes.math)):
+        parent = math.parent
+        index = parent.index(math)
+        following = parent[index + 1] if index + 1 < len(parent) else None
+        if not isinstance(following, nodes.Text):
+            continue
+        text = following.astext()
+        rest = text.lstrip(CLOSING_PUNCTUATION)
+        if rest == text:
+            continue
+        group = nodes.inline(classes=["book-math-nowrap"])
+        parent.replace(math, group)
+        group += math
+        group += nodes.Text(text[:len(text) - len(rest)])
+        if rest:
+            parent.replace(following, nodes.Text(rest))
+        else:
+            parent.remove(following)
 
 
 # What the switcher shows of each language on a phone, where the full names do not fit one row.
