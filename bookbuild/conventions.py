@@ -21,7 +21,7 @@ from .layout import Chapter
 
 # The first code cell of every chapter, verbatim.
 SETUP_CELL = '''\
-# Setup: one device for the whole chapter (cuda, then mps, then cpu) and seeded randomness.
+# Setup: one device for the chapter (cuda, then mps, then cpu) and seeded randomness.
 import os
 import random
 
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-SEED = int(os.environ.get("BOOK_SEED", "0"))  # the tests rerun each chapter with another seed
+SEED = int(os.environ.get("BOOK_SEED", "0"))  # the tests rerun with other seeds
 random.seed(SEED)
 np.random.seed(SEED)
 torch.manual_seed(SEED)
@@ -40,7 +40,8 @@ elif torch.backends.mps.is_available():
     device = torch.device("mps")
 else:
     device = torch.device("cpu")
-set_matplotlib_formats("svg", metadata={"Date": None})  # no timestamp: identical output on every run
+# SVG figures without a timestamp: the same output on every run.
+set_matplotlib_formats("svg", metadata={"Date": None})
 plt.rcParams.update({"figure.figsize": (6, 3.2), "svg.hashsalt": "dl-study-book"})
 print(f"device: {device}")'''
 
@@ -61,7 +62,19 @@ def chapter_problems(chapter: Chapter) -> list[str]:
         problems.append(f"{where}: the first code cell must be the common setup cell (bookbuild/conventions.py)")
     problems += numbering_problems(nb, chapter)
     problems += vocabulary_problems(nb, where)
+    problems += code_width_problems(nb, where)
     return problems
+
+
+# The widest code line that a desktop's text column shows without scrolling (Noto Sans Mono at the
+# theme's size in the 1366 px layout); on a phone every code block scrolls anyway.
+CODE_WIDTH = 88
+
+
+def code_width_problems(nb: NotebookNode, where: str) -> list[str]:
+    return [f"{where}: cell {index} line {number} is {len(line)} characters (at most {CODE_WIDTH})"
+            for index, cell in enumerate(nb.cells) if cell.cell_type == "code"
+            for number, line in enumerate(cell.source.splitlines(), 1) if len(line) > CODE_WIDTH]
 
 
 def vocabulary_problems(nb: NotebookNode, where: str) -> list[str]:
