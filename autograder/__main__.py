@@ -42,7 +42,13 @@ def main(argv: list[str] | None = None) -> None:
                    help="run student code without isolation (only if you trust every submission)")
     r = sub.add_parser("report", help="show the scores and the reasons for lost points")
     r.add_argument("assignment")
-    r.add_argument("--json", action="store_true")
+    shape = r.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="every record as JSON")
+    shape.add_argument("--csv", action="store_true",
+                       help="one row per student: cell scores, late penalty, total (for a gradebook import)")
+    shape.add_argument("--stats", action="store_true",
+                       help="per grade cell: mean, share with full marks, the most common reasons")
+    r.add_argument("--student", help="only this student's records")
     k = sub.add_parser("keys", help="build the answer key of an assignment")
     k.add_argument("assignment")
     args = parser.parse_args(argv)
@@ -55,7 +61,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "report":
         records = report.with_gradebook(report.load(root, args.assignment),
                                         current_scores(course_directory(root), args.assignment))
-        print(report.as_json(records) if args.json else report.table(records))
+        if args.student:
+            records = [r for r in records if r["student"] == args.student]
+            if not records:
+                sys.exit(f"no graded submission of {args.student!r} in {args.assignment}")
+        shape = report.as_json if args.json else report.as_csv if args.csv else \
+            report.statistics if args.stats else report.table
+        print(shape(records), end="" if args.csv else "\n")
     elif args.command == "keys":
         key = keys.load_or_build(root, args.assignment)
         count = sum(len(nb["exercises"]) for nb in key["notebooks"].values())

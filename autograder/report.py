@@ -1,14 +1,19 @@
 """What each student scored on each grade cell, and why points were lost.
 
 Every graded notebook leaves a JSON record in ``.autograder/results/<assignment>/``;
-``python -m autograder report`` prints them as a table (or JSON), and ``grade``
-uses them to skip submissions already graded with the same key, so a run that
-was interrupted resumes where it stopped.
+``python -m autograder report`` prints them as a table, JSON, a CSV for a gradebook
+import, or per-exercise statistics, and ``grade`` uses them to skip submissions
+already graded with the same key, so a run that was interrupted resumes where it
+stopped.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import re
+from collections import Counter
 from pathlib import Path
 
 from . import course
@@ -100,3 +105,51 @@ def summary(records: list[dict]) -> str:
 
 def as_json(records: list[dict]) -> str:
     return json.dumps(records, indent=1)
+
+
+def as_csv(records: list[dict]) -> str:
+    """One row per student and notebook, sorted by student: every grade cell's score, the late
+    penalty and the total. Plain columns and a header row, the shape a learning-management
+    system's gradebook import reads; a cell waiting for a manual grade is left empty."""
+    grade_ids = list(dict.fromkeys(c["grade_id"] for r in records for c in r["cells"]))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "notebook", *grade_ids, "late_penalty", "total", "max_score"])
+    for record in sorted(records, key=lambda r: (r["student"], r["notebook"])):
+        scores = {c["grade_id"]: c["score"] for c in record["cells"]}
+        total, maximum = _total(record)
+        writer.writerow([record["student"], record["notebook"],
+                         *("" if scores.get(g) is None else f"{scores[g]:g}" for g in grade_ids),
+                         f"{record.get('late_penalty', 0.0):g}", f"{total:g}", f"{maximum:g}"])
+    return out.getvalue()
+
+
+# Numbers and quoted values vary from student to student; what remains names the mistake.
+_SPECIFICS = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?|'[^']*'|\([^()]*\)")
+
+
+def statistics(records: list[dict], common: int = 3) -> str:
+    """Per grade cell: how many were graded, the mean score, the share with full marks, and the
+    most common reasons for lost points (their numbers masked, so one mistake counts once)."""
+    if not records:
+        return "no graded submissions"
+    by_cell: dict[str, list[dict]] = {}
+    for record in records:
+        for cell in record["cells"]:
+            by_cell.setdefault(cell["grade_id"], []).append(cell)
+    lines = [f"{len(records)} graded notebook(s)"]
+    for grade_id, cells in by_cell.items():
+        scored = [c for c in cells if c["score"] is not None]
+        maximum = cells[0]["max_score"]
+        if not scored:
+            lines.append(f"{grade_id:<28} {len(cells)} waiting for a manual grade")
+            continue
+        mean = sum(c["score"] for c in scored) / len(scored)
+        full = sum(c["score"] >= c["max_score"] for c in scored) / len(scored)
+        lines.append(f"{grade_id:<28} mean {mean:.2f}/{maximum:g}   full marks {full:.0%}   "
+                     f"graded {len(scored)}/{len(cells)}")
+        reasons = Counter(_SPECIFICS.sub("#", reason) for c in scored if c["score"] < c["max_score"]
+                          for reason in c["reasons"][:1])
+        for reason, count in reasons.most_common(common):
+            lines.append(f"    {count:>3} x {reason}")
+    return "\n".join(lines)

@@ -259,3 +259,30 @@ def test_a_failure_of_the_grader_is_not_the_students_zero(monkeypatch):
               "cells": [{"grade_id": "halve-tests", "max_score": 1, "score": None,
                          "reasons": ["grader error while judging halve (TypeError: cannot compare)"]}]}
     assert "grader error" in report.summary([record])
+
+
+def _record(student, scores, reasons=(), late=0.0):
+    cells = [{"grade_id": g, "score": s, "max_score": 2.0, "reasons": list(reasons) if s != 2.0 else []}
+             for g, s in scores.items()]
+    return {"student": student, "notebook": "nb", "cells": cells, "late_penalty": late, "run": "done",
+            "problems": []}
+
+
+def test_report_csv_has_one_sorted_row_per_student_for_a_gradebook_import():
+    from autograder import report
+
+    records = [_record("zoe", {"q1": 2.0, "q2": None}), _record("adam", {"q1": 1.0, "q2": 2.0}, late=1.0)]
+    rows = report.as_csv(records).splitlines()
+    assert rows == ["student,notebook,q1,q2,late_penalty,total,max_score",
+                    "adam,nb,1,2,1,2,4", "zoe,nb,2,,0,2,4"]
+
+
+def test_report_statistics_give_means_full_marks_and_common_mistakes():
+    from autograder import report
+
+    records = [_record("a", {"q1": 2.0}), _record("b", {"q1": 0.0}, ["f(3) returned 7.0, expected 9.0"]),
+               _record("c", {"q1": 0.0}, ["f(4) returned 1.5, expected 16.0"]),
+               _record("d", {"q1": None})]
+    text = report.statistics(records)
+    assert "q1" in text and "mean 0.67/2" in text and "full marks 33%" in text and "graded 3/4" in text
+    assert "2 x f# returned #, expected #" in text, text

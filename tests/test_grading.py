@@ -320,6 +320,21 @@ def test_report_lists_reasons_and_json(graded):
     assert {r["student"] for r in data} == {c.student for c in graded["cases"]}
 
 
+def test_report_as_csv_statistics_and_for_one_student(graded):
+    root = graded["root"]
+    rows = gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--csv").stdout.splitlines()
+    assert rows[0].startswith("student,notebook,") and rows[0].endswith(",late_penalty,total,max_score")
+    students = [row.split(",")[0] for row in rows[1:]]
+    assert students == sorted(students) and set(students) == {c.student for c in graded["cases"]}
+    stats = gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--stats").stdout
+    assert f"{len(rows) - 1} graded notebook(s)" in stats and "full marks" in stats
+    one = graded["cases"][0].student
+    mine = json.loads(gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--json", "--student", one).stdout)
+    assert [r["student"] for r in mine] == [one]
+    missing = gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--student", "nobody", check=False)
+    assert missing.returncode != 0 and "no graded submission of 'nobody'" in missing.stderr
+
+
 def test_interrupted_run_resumes_and_leaves_a_consistent_gradebook(tmp_path):
     root = gc.make_course(tmp_path / "course")
     students = [f"s{i}" for i in range(6)]
