@@ -109,6 +109,7 @@ def grade(root: Path, args) -> None:
                                                        prepared.submission_sha256, judged_with):
                 work.append((prepared, exercises))
     skipped = len(students) * len(notebooks) - len(work)
+    before = report.load(root, args.assignment)
     executor = make_executor(args.jobs, args.dask_scheduler)
     futures: dict[Future, tuple] = {}
     recorded = 0
@@ -138,6 +139,10 @@ def grade(root: Path, args) -> None:
         print(f"{skipped} submission(s) were already graded with this key (use --force to regrade)")
     records = [r for r in report.load(root, args.assignment) if r["student"] in students]
     print(report.summary(report.with_gradebook(records, current_scores(coursedir, args.assignment))))
+    moved = report.changes(before, records)
+    if moved:
+        print(f"\nwhat changed since the last grading ({len(moved)} notebook(s)):")
+        print("\n".join(f"  {line}" for line in moved))
 
 
 @contextlib.contextmanager

@@ -153,3 +153,30 @@ def statistics(records: list[dict], common: int = 3) -> str:
         for reason, count in reasons.most_common(common):
             lines.append(f"    {count:>3} x {reason}")
     return "\n".join(lines)
+
+
+def changes(before: list[dict], after: list[dict]) -> list[str]:
+    """What a regrade changed: for every notebook whose automatic score moved, the old and new
+    totals and the grade cells that moved, with the first new reason of each that lost points."""
+    previous = {(r["student"], r["notebook"]): r for r in before}
+    lines = []
+    for record in sorted(after, key=lambda r: (r["student"], r["notebook"])):
+        old = previous.get((record["student"], record["notebook"]))
+        if old is None:
+            continue
+        old_cells = {c["grade_id"]: c for c in old["cells"]}
+        moved = []
+        for cell in record["cells"]:
+            was = old_cells.get(cell["grade_id"], {}).get("score")
+            if was != cell["score"]:
+                why = f" ({cell['reasons'][0]})" if cell["reasons"] and cell["score"] != cell["max_score"] else ""
+                moved.append(f"{cell['grade_id']} {_score(was)} -> {_score(cell['score'])}{why}")
+        if moved:
+            (a, _), (b, _) = _total(old), _total(record)
+            lines.append(f"{record['student']}  {record['notebook']}  {a:g} -> {b:g} ({b - a:+g}): "
+                         + "; ".join(moved))
+    return lines
+
+
+def _score(score: float | None) -> str:
+    return "by hand" if score is None else f"{score:g}"

@@ -286,3 +286,12 @@ def test_report_statistics_give_means_full_marks_and_common_mistakes():
     text = report.statistics(records)
     assert "q1" in text and "mean 0.67/2" in text and "full marks 33%" in text and "graded 3/4" in text
     assert "2 x f# returned #, expected #" in text, text
+
+
+def test_report_changes_list_who_moved_by_how_much_and_why():
+    from autograder import report
+
+    before = [_record("a", {"q1": 2.0, "q2": 2.0}), _record("b", {"q1": 0.0, "q2": 2.0}, ["wrong"])]
+    after = [_record("a", {"q1": 0.0, "q2": 2.0}, ["now wrong"]), _record("b", {"q1": 0.0, "q2": 2.0}, ["wrong"]),
+             _record("c", {"q1": 2.0, "q2": 2.0})]
+    assert report.changes(before, after) == ["a  nb  4 -> 2 (-2): q1 2 -> 0 (now wrong)"]

@@ -406,6 +406,9 @@ def test_a_corrected_reference_regrades_exactly_the_affected_submissions(tmp_pat
     source.write_text(source.read_text().replace('pick = \\"b\\"', 'pick = \\"c\\"'))
     again = gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
     assert "already graded" not in again.stdout
+    changed = again.stdout.split("what changed since the last grading (2 notebook(s)):")[-1]
+    assert f"picked_b  {gc.ASSIGNMENT}  {gc.TOTAL:g} -> {gc.TOTAL - 1:g} (-1): pick-tests 1 -> 0" in changed, again.stdout
+    assert f"picked_c  {gc.ASSIGNMENT}  {gc.TOTAL - 1:g} -> {gc.TOTAL:g} (+1): pick-tests 0 -> 1" in changed, again.stdout
     assert {s: total(r) for s, r in gc.results(root).items()} == {"picked_b": gc.TOTAL - 1, "picked_c": gc.TOTAL}
     unchanged = gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
     assert "2 submission(s) were already graded" in unchanged.stdout
