@@ -85,7 +85,7 @@ def glossary_table(lang: Language) -> str:
         lang.pick("簡體中文 | Simplified Chinese"), lang.pick("章 | Chapter")
     lines = ["| " + " | ".join(header) + " |", "|---|---|---|---|"]
     for row in glossary_rows():
-        chapter = f"{{doc}}`{row['chapter']} <../{Chapter(row['chapter']).page}>`"
+        chapter = f"{{doc}}`../{Chapter(row['chapter']).page}`"  # shows the chapter's title
         lines.append(f"| {row['en']} | {row['zh_hant']} | {row['zh_hans']} | {chapter} |")
     return "\n".join(lines)
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
+import nbformat
 import pytest
 
-from bookbuild import cells, layout
+from bookbuild import cells, layout, pages
 from bookbuild.languages import LANGUAGES
 
 PAGES = [*layout.toc_files()]
@@ -147,3 +149,16 @@ def test_theme_speaks_each_chinese_edition_in_its_own_script(built_site, code):
 def test_script_check_notices_the_themes_simplified_words():
     page = '<nav aria-label="网页导航"><a>跳转至主要内容</a></nav><article>回到顶部</article><a>简体中文</a>'
     assert foreign_characters(theme_words(page), "zh-hant") == {"跳转至主要内容": "转内", "网页导航": "网页导"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_glossary_names_chapters_by_their_titles(built_site, lang):
+    """The glossary's chapter column showed ids such as ch15_vae; it shows each chapter's title."""
+    html = (built_site / lang.code / "book" / "glossary.html").read_text(encoding="utf-8")
+    shown_ids = sorted(set(re.findall(r">\s*(ch\d\d_[a-z_]+)\s*<", html)))
+    assert not shown_ids, f"{lang.code}: the glossary shows chapter ids {shown_ids}"
+    text = unescape(html)
+    for chapter in layout.chapters():
+        if (pages.GLOSSARY / f"{chapter.id}.csv").is_file():
+            title = pages.chapter_title(nbformat.read(chapter.source, as_version=4), lang)
+            assert title in text, f"{lang.code}: the glossary never names {title!r}"
