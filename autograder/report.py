@@ -115,7 +115,7 @@ def as_csv(records: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "notebook", *grade_ids, "late_penalty", "total", "max_score"])
-    for record in sorted(records, key=lambda r: (r["student"], r["notebook"])):
+    for record in sorted(records, key=_by_student):
         scores = {c["grade_id"]: c["score"] for c in record["cells"]}
         total, maximum = _total(record)
         writer.writerow([record["student"], record["notebook"],
@@ -160,7 +160,7 @@ def changes(before: list[dict], after: list[dict]) -> list[str]:
     totals and the grade cells that moved, with the first new reason of each that lost points."""
     previous = {(r["student"], r["notebook"]): r for r in before}
     lines = []
-    for record in sorted(after, key=lambda r: (r["student"], r["notebook"])):
+    for record in sorted(after, key=_by_student):
         old = previous.get((record["student"], record["notebook"]))
         if old is None:
             continue
@@ -176,6 +176,10 @@ def changes(before: list[dict], after: list[dict]) -> list[str]:
             lines.append(f"{record['student']}  {record['notebook']}  {a:g} -> {b:g} ({b - a:+g}): "
                          + "; ".join(moved))
     return lines
+
+
+def _by_student(record: dict) -> tuple[str, str]:
+    return record["student"], record["notebook"]
 
 
 def _score(score: float | None) -> str:
