@@ -68,12 +68,17 @@ def main(argv: list[str] | None = None) -> None:
         shape = report.as_json if args.json else report.as_csv if args.csv else \
             report.statistics if args.stats else report.table
         print(shape(records), end="" if args.csv else "\n")
-    elif args.command == "keys":
-        key = keys.load_or_build(root, args.assignment)
-        count = sum(len(nb["exercises"]) for nb in key["notebooks"].values())
-        print(f"answer key of {args.assignment}: {count} exercises in {course.key_path(root, args.assignment)}")
-    else:
-        grade(root, args)
+        return
+    try:
+        if args.command == "keys":
+            key = keys.load_or_build(root, args.assignment)
+            count = sum(len(nb["exercises"]) for nb in key["notebooks"].values())
+            print(f"answer key of {args.assignment}: {count} exercises in "
+                  f"{course.key_path(root, args.assignment)}")
+        else:
+            grade(root, args)
+    except keys.KeyBuildError as error:  # the reference is at fault, not a student: nothing was graded
+        sys.exit(f"cannot build the answer key of {args.assignment}: {error}")
 
 
 def grade(root: Path, args) -> None:

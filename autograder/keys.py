@@ -22,7 +22,9 @@ import nbformat
 
 from . import authoring, course
 
-KEY_TIMEOUT = 600
+# A reference chapter runs in about a minute on a quiet laptop; on a busy shared machine ten times
+# that. Past this many seconds the notebook is taken to hang.
+KEY_TIMEOUT = 1800
 
 
 class KeyBuildError(RuntimeError):
@@ -85,9 +87,13 @@ def record(source: Path, seed: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "key.jsonl"
         env = {**os.environ, "AUTOGRADER_SEED": str(seed), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
-        result = subprocess.run([sys.executable, "-m", "autograder.driver", "--record", str(out)],
-                                input=json.dumps({"cells": cells}), text=True, capture_output=True,
-                                cwd=source.parent, env=env, timeout=KEY_TIMEOUT)
+        try:
+            result = subprocess.run([sys.executable, "-m", "autograder.driver", "--record", str(out)],
+                                    input=json.dumps({"cells": cells}), text=True, capture_output=True,
+                                    cwd=source.parent, env=env, timeout=KEY_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise KeyBuildError(f"{source} did not finish within {KEY_TIMEOUT} s; "
+                                "run it in JupyterLab to see where it hangs") from None
         if result.returncode:
             raise KeyBuildError(f"{source}: {result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'failed'}")
         entries = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []

@@ -10,7 +10,8 @@ import pytest
 import sympy as sp
 import torch
 
-from autograder import authoring, codec, formula, integrity, pruning
+from autograder import authoring, codec, course, formula, integrity, keys, pruning
+from autograder.__main__ import main as autograder_main
 from autograder.compare import Tolerance, compare
 
 
@@ -295,3 +296,28 @@ def test_report_changes_list_who_moved_by_how_much_and_why():
     after = [_record("a", {"q1": 0.0, "q2": 2.0}, ["now wrong"]), _record("b", {"q1": 0.0, "q2": 2.0}, ["wrong"]),
              _record("c", {"q1": 2.0, "q2": 2.0})]
     assert report.changes(before, after) == ["a  nb  4 -> 2 (-2): q1 2 -> 0 (now wrong)"]
+
+
+# --------------------------------------------------------------------------- keys
+
+def _reference(folder, source):
+    folder.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)]),
+                   folder / f"{folder.name}.ipynb")
+    return folder / f"{folder.name}.ipynb"
+
+
+def test_a_reference_that_hangs_is_named_with_the_time_it_was_given(tmp_path, monkeypatch):
+    monkeypatch.setattr(keys, "KEY_TIMEOUT", 3)
+    with pytest.raises(keys.KeyBuildError, match="did not finish within 3 s"):
+        keys.record(_reference(tmp_path / "hw", "while True:\n    pass"), seed=0)
+
+
+def test_a_broken_reference_stops_the_grader_with_a_message_not_a_traceback(tmp_path, monkeypatch):
+    (tmp_path / course.CONFIG_FILE).write_text("c = get_config()\n")
+    _reference(tmp_path / course.SOURCE_DIR / "hw", "1 / 0")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        autograder_main(["keys", "hw"])
+    assert str(stopped.value).startswith("cannot build the answer key of hw: ")
+    assert "ZeroDivisionError" in str(stopped.value)
