@@ -73,6 +73,11 @@ MAINLAND_ML_TERMS = {
     "解码器区块": "解码器块", "残差区块": "残差块", "瓶颈区块": "瓶颈块", "基本区块": "基本块",
     "链接时序": "连接时序", "符记": "词元", "傅里叶转换": "傅里叶变换", "音框": "帧", "辨识": "识别",
     "随机漫步": "随机游走",
+    # 平行 is "parallel" computing in this book (never geometry); 推论 is inference, not a corollary.
+    "平行": "并行", "推论": "推理",
+    "闸门": "门", "实作": "实现", "演算法": "算法", "区块": "块",
+    # Mainland typography quotes with “” and ‘’ where Taiwan uses 「」 and 『』.
+    "「": "“", "」": "”", "『": "‘", "』": "’",
 }
 
 

@@ -131,7 +131,7 @@ def translate_captions(app: Sphinx, doctree: nodes.document) -> None:
 
 
 # Punctuation no line may start with: Chinese full-width closers and their ASCII counterparts.
-CLOSING_PUNCTUATION = "，、。；：！？」』）】〉》…,.;:!?)"
+CLOSING_PUNCTUATION = "，、。；：！？」』”’）】〉》…,.;:!?)"
 
 
 def keep_punctuation_with_math(app: Sphinx, doctree: nodes.document) -> None:

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from bookbuild import conventions, layout, pages, vocabulary
-from bookbuild.languages import EN_TAG, ZH_TAG
+from bookbuild.languages import EN_TAG, ZH_TAG, to_simplified
 
 
 def test_chapter_follows_the_conventions(chapter):
@@ -24,6 +24,17 @@ def test_book_page_is_bilingual(page):
 @pytest.mark.parametrize("page", layout.pages())
 def test_book_page_uses_the_book_vocabulary(page):
     assert vocabulary.notebook_problems(pages.source(page), page) == []
+
+
+# Taiwan words and marks that the mainland writes otherwise, each found once in the Simplified edition
+# (gate, implementation, algorithm, parallel, inference, corner quotes).
+TAIWAN_ONLY = ("闸门", "实作", "演算法", "平行", "推论", "「", "」", "『", "』")
+
+
+def test_simplified_edition_writes_mainland_words(chapter):
+    nb = nbformat.read(chapter.source, as_version=4)
+    text = to_simplified("\n".join(c.source for c in nb.cells if ZH_TAG in c.metadata.get("tags", [])))
+    assert [w for w in TAIWAN_ONLY if w in text] == []
 
 
 def test_landing_page_links_every_chapter():
