@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
 def print_timings(chapters: list[layout.Chapter]) -> None:
     print("| chapter | CPU seconds |\n|---|---|")
     for chapter in chapters:
-        seconds = execute.executed(chapter).metadata["bookbuild"]["seconds"]
+        seconds = execute.executed(chapter).metadata["bookbuild"]["cpu_seconds"]
         print(f"| {chapter.id} | {seconds:.1f} |")
 
 
@@ -107,7 +107,7 @@ def gpu_run(chapters: list[layout.Chapter]) -> None:
     print(f"CUDA device: {torch.cuda.get_device_name(0)}\n\n| chapter | CUDA seconds |\n|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         for chapter in chapters:
-            nb, seconds = execute.run_chapter(chapter, Path(scratch) / f"{chapter.id}.key.jsonl",
+            nb, seconds, _ = execute.run_chapter(chapter, Path(scratch) / f"{chapter.id}.key.jsonl",
                                               threads=os.cpu_count() or 1)
             first = next(c for c in nb.cells if c.cell_type == "code")
             if "device: cuda" not in "".join(o.get("text", "") for o in first.outputs):

@@ -21,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import nbformat
+import psutil
 
 from .layout import EXECUTED, ROOT, Chapter
 
@@ -36,7 +37,7 @@ def cache_key(chapter: Chapter) -> str:
     digest = hashlib.sha256(chapter.source.read_bytes())
     for name in KEY_INPUTS:
         digest.update((ROOT / name).read_bytes())
-    for path in sorted((ROOT / "autograder").glob("*.py")):
+    for path in [Path(__file__), *sorted((ROOT / "autograder").glob("*.py"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -66,28 +67,30 @@ def threads_per_kernel(jobs: int, notebooks: int) -> int:
 
 def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
     """Run one chapter top to bottom in a fresh kernel and store the executed notebook."""
-    nb, seconds = run_chapter(chapter, key_records(chapter), threads)
-    nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2)}
+    nb, seconds, cpu_seconds = run_chapter(chapter, key_records(chapter), threads)
+    nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2),
+                                "cpu_seconds": round(cpu_seconds, 2)}
     nbformat.write(nb, chapter.executed)
     return seconds
 
 
 def run_chapter(chapter: Chapter, records: Path, threads: int = 1):
     """Run a chapter's source in a fresh kernel, its exercises recording into ``records``;
-    return the executed notebook and the seconds it took. Raise ExecutionError on an error or stderr."""
+    return the executed notebook, the seconds it took and the kernel's CPU seconds.
+    Raise ExecutionError on an error or stderr."""
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(chapter.source, as_version=4)
     records.unlink(missing_ok=True)
     started = time.perf_counter()
     try:
-        run_notebook(nb, chapter.source.parent, environment={**kernel_environment(threads),
-                                                             **recording_environment(records)})
+        cpu_seconds = run_notebook(nb, chapter.source.parent,
+                                   environment={**kernel_environment(threads), **recording_environment(records)})
     except CellExecutionError as error:
         raise ExecutionError(f"{chapter.id}: a cell raised an error\n{error}") from None
     seconds = time.perf_counter() - started
     refuse_stderr(chapter, nb)
-    return nb, seconds
+    return nb, seconds, cpu_seconds
 
 
 def recording_environment(records: Path) -> dict[str, str]:
@@ -112,15 +115,31 @@ def key_records(chapter: Chapter) -> Path:
 def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False,
                  environment: dict[str, str] | None = None):
     """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``, whose environment is
-    this process's plus ``environment`` (by default :func:`kernel_environment` with ``threads``)."""
+    this process's plus ``environment`` (by default :func:`kernel_environment` with ``threads``);
+    return the CPU seconds the kernel used."""
     from nbclient import NotebookClient
 
     env = {**os.environ, **(environment or kernel_environment(threads))}
+    clock = KernelClock()
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(cwd)}},
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                            on_cell_executed=lambda **_: clock.sample(client))
     client.execute(env=env)
-    return nb
+    return clock.seconds
+
+
+class KernelClock:
+    """The CPU seconds a kernel has used, read after every cell (the kernel is gone once the
+    notebook has run). Unlike wall time it hardly grows when other work shares the cores, so a
+    budget checked against it gives the same verdict on a busy machine as on a quiet one."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def sample(self, client) -> None:
+        times = psutil.Process(client.km.provisioner.pid).cpu_times()
+        self.seconds = times.user + times.system + times.children_user + times.children_system
 
 
 def refuse_stderr(chapter: Chapter, nb) -> None:

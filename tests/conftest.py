@@ -54,7 +54,8 @@ def student_runs():
 
 def _run_student(chapter, threads):
     nb = cells.exercise_path(nbformat.read(chapter.student, as_version=4))
-    return execute.run_notebook(nb, chapter.student.parent, threads, allow_errors=True)
+    execute.run_notebook(nb, chapter.student.parent, threads, allow_errors=True)
+    return nb
 
 
 @pytest.fixture(scope="session")

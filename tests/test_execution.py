@@ -11,8 +11,10 @@ CPU_BUDGET_SECONDS = 60
 
 
 def test_chapter_runs_within_budget(executed, chapter):
-    seconds = executed[chapter.id].metadata["bookbuild"]["seconds"]
-    assert seconds <= CPU_BUDGET_SECONDS, f"{chapter.id} took {seconds:.1f} s"
+    """Judged on the kernel's CPU seconds (one thread), which a busy machine does not inflate
+    the way it inflates wall time."""
+    seconds = executed[chapter.id].metadata["bookbuild"]["cpu_seconds"]
+    assert seconds <= CPU_BUDGET_SECONDS, f"{chapter.id} used {seconds:.1f} CPU seconds"
 
 
 def test_chapter_output_has_no_errors_or_warnings(executed, chapter):
