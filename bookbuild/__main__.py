@@ -108,7 +108,7 @@ def gpu_run(chapters: list[layout.Chapter]) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         for chapter in chapters:
             nb, seconds, _ = execute.run_chapter(chapter, Path(scratch) / f"{chapter.id}.key.jsonl",
-                                              threads=os.cpu_count() or 1)
+                                                 threads=os.cpu_count() or 1)
             first = next(c for c in nb.cells if c.cell_type == "code")
             if "device: cuda" not in "".join(o.get("text", "") for o in first.outputs):
                 sys.exit(f"{chapter.id} did not choose the CUDA device")

@@ -26,8 +26,9 @@ def test_book_page_uses_the_book_vocabulary(page):
     assert vocabulary.notebook_problems(pages.source(page), page) == []
 
 
-# Taiwan words and marks that the mainland writes otherwise, each found once in the Simplified edition
-# (gate, implementation, algorithm, parallel, inference, corner quotes).
+# Taiwan words and marks that OpenCC's conversion leaves in the Simplified edition although the
+# mainland writes them otherwise (gate, implementation, algorithm, parallel, inference, corner quotes);
+# MAINLAND_ML_TERMS must replace every one of them.
 TAIWAN_ONLY = ("闸门", "实作", "演算法", "平行", "推论", "「", "」", "『", "』")
 
 
