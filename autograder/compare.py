@@ -19,7 +19,8 @@ from .codec import Formula, Tensor
 class Tolerance:
     rtol: float = 1e-5
     atol: float = 1e-8
-    # "kind": float vs int vs bool must agree; "exact": the dtype must agree too;
+    # "kind": float vs int vs bool must agree, for numbers as for arrays (a Python or numpy integer
+    # for an integer, a Python or numpy float for a float); "exact": the dtype must agree too;
     # "any": only the values matter.
     dtype: str = "kind"
 
@@ -49,8 +50,10 @@ def compare(expected: Any, actual: Any, tol: Tolerance, where: str = "answer") -
         value = _as_scalar(actual)
         if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
             return [f"{where}: expected a number, got {_describe(actual)}"]
-        if isinstance(expected, int) and tol.dtype != "any" and not _is_integral(value):
-            return [f"{where}: expected the whole number {expected}, got {value!r}"]
+        if tol.dtype != "any" and isinstance(expected, int) != isinstance(value, int):
+            # "kind": 3600.0 is not the count 3600, and 2 is not the float 2.0 (as for arrays)
+            wanted = f"the whole number {expected}" if isinstance(expected, int) else "a float"
+            return [f"{where}: expected {wanted}, got {_describe(actual)}"]
         return _compare_arrays(np.asarray(expected), np.asarray(value), Tolerance(tol.rtol, tol.atol, "any"), where)
     if isinstance(expected, str) or expected is None:
         return [] if actual == expected and type(actual) is type(expected) else [f"{where}: expected {expected!r}, got {_describe(actual)}"]
@@ -120,6 +123,8 @@ def _kind(a: np.ndarray) -> str:
 
 
 def _as_scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
     if isinstance(value, np.ndarray):
         if value.shape != ():
             return None
@@ -127,10 +132,6 @@ def _as_scalar(value: Any) -> Any:
     if isinstance(value, Tensor):
         return _as_scalar(value.array)
     return value
-
-
-def _is_integral(value: Any) -> bool:
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
 def _describe(value: Any) -> str:

@@ -70,7 +70,13 @@ def test_compare_checks_type_shape_and_kind():
     assert "integer values" in compare(np.zeros(3), np.zeros(3, dtype=np.int64), tol)[0]
     assert "torch.Tensor" in compare(codec.Tensor(np.zeros(2)), np.zeros(2), tol)[0]
     assert "whole number" in compare(3840, 3840.5, Tolerance(rtol=0, atol=1))[0]
-    assert compare(3840, 3840.0, Tolerance(rtol=0, atol=0)) == []
+    # dtype="kind" holds for numbers as for arrays: a float is not a count, an int is not a float,
+    # but numpy scalars are numbers of their kind (np.int64 is an integer)
+    assert "whole number 3600, got float 3600.0" in compare(3600, 3600.0, Tolerance(rtol=0, atol=0))[0]
+    assert "expected a float, got int 2" in compare(2.0, 2, tol)[0]
+    assert compare(3600, np.int64(3600), Tolerance(rtol=0, atol=0)) == []
+    assert compare(0.5, np.float64(0.5), tol) == []
+    assert compare(3600, 3600.0, Tolerance(rtol=0, atol=0, dtype="any")) == []
     assert "expected a tuple" in compare((1, 2), [1, 2], tol)[0]
     assert "keys" in compare({"a": 1}, {"b": 1}, tol)[0]
 
