@@ -97,9 +97,13 @@ def wrong(value):
     return _each_leaf(value, shift)
 
 
-VARIANTS = {"reference": lambda value: value, "numpy scalars": numpy_scalars,
-            "float32 round trip": float32_round_trip, "list for array": as_list,
-            "tensor for array": as_tensor, "wrong": wrong}
+def unchanged(value):
+    """The reference itself: both sides must accept it, or the probe is broken."""
+    return value
+
+
+VARIANTS = {"reference": unchanged, "numpy scalars": numpy_scalars, "float32 round trip": float32_round_trip,
+            "list for array": as_list, "tensor for array": as_tensor, "wrong": wrong}
 
 
 def probe(namespace, name, kind, visible, request):
@@ -143,7 +147,8 @@ def run_chapters(plan_path):
                     exec(compile(TransformerManager().transform_cell(step["source"]), "<cell>", "exec"), namespace)
                     continue
                 if step["kind"] == "answered":
-                    namespace.update({n: _as_answered(codec.decode(v, tensors=True)) for n, v in step["values"].items()})
+                    for name, value in step["values"].items():
+                        namespace[name] = _as_answered(codec.decode(value, tensors=True))
                     continue
                 findings[chapter_id][step["name"]] = probe(namespace, step["name"], step["kind"],
                                                            step["visible"], step["request"])
@@ -160,11 +165,8 @@ def _as_answered(value):
 KERNEL_CODE = "\n".join(
     ["import json, os", "from pathlib import Path", "import numpy as np", "import torch",
      "from autograder import authoring, codec", f"RESULT_MARK = {RESULT_MARK!r}"]
-    + [inspect.getsource(f) for f in (_each_leaf, numpy_scalars, float32_round_trip, as_list, as_tensor, wrong)]
-    + [inspect.getsource(probe), inspect.getsource(run_chapters), inspect.getsource(_as_answered)]
-    + ['VARIANTS = {"reference": lambda value: value, "numpy scalars": numpy_scalars,\n'
-       '            "float32 round trip": float32_round_trip, "list for array": as_list,\n'
-       '            "tensor for array": as_tensor, "wrong": wrong}'])
+    + [inspect.getsource(f) for f in (_each_leaf, *VARIANTS.values(), probe, run_chapters, _as_answered)]
+    + ["VARIANTS = {" + ", ".join(f"{name!r}: {f.__name__}" for name, f in VARIANTS.items()) + "}"])
 
 
 # --- run here: what each chapter must run, and the verdicts compared --------------------------------
