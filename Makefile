@@ -8,6 +8,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k rnn"`.
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (0: one process, e.g. to debug with pdb); tests/conftest.py
+# groups the tests so that each costly piece of shared work is done by one worker.
+TEST_WORKERS ?= 2
 # `make book SOLUTIONS=omit` leaves reference solutions out of every page.
 SOLUTIONS ?= show
 
@@ -44,7 +47,7 @@ book: setup
 	$(PY) -m bookbuild all --solutions $(SOLUTIONS)
 
 test: setup-test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-gpu: setup
 	$(PY) -m bookbuild gpu-run

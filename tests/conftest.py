@@ -4,11 +4,19 @@ Every test that needs an executed chapter, a student run or the built site
 reads it from these fixtures, so the suite's cost grows with the runs of each chapter, not with the
 number of tests: the build, the nbval rerun, the portability run, and the short run of the cells its
 exercises need in the student notebook.
+
+``make test`` runs the suite in two pytest-xdist workers. The test modules with costly shared work
+of their own form lanes (LANES), and each lane runs whole in one worker, so that work is done once;
+the long lanes are handed out first and the cheap tests fill the gaps, so the workers finish
+together. The one piece of work several lanes need, the executed chapters, is done by whichever
+worker asks first, while the other waits for it (``one_worker_at_a_time``) and then reads the
+build's cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import os
 import shutil
@@ -28,6 +36,58 @@ JOBS = max(1, min(2, os.cpu_count() or 1))
 CHAPTERS = layout.selected_chapters(os.environ.get("BOOK_CHAPTERS"))
 
 
+# Test modules that share costly module- or session-scoped work: each runs whole in one xdist worker.
+# Listed from the longest to the shortest, which is the order the workers take them up in; the
+# modules not listed are cheap and are handed out test by test once the lanes have begun.
+LANES = {
+    "test_browser": "site", "test_site": "site", "test_jupyterlab": "site",  # the Sphinx build
+    "test_execution": "execution",                      # the nbval rerun and the portability run
+    "test_grading": "grading",                          # the course graded with hostile submissions
+    "test_chapter_grading": "chapter-grading",          # the course that holds every chapter
+    "test_student_notebooks": "student-runs",           # the student notebooks' pruned runs
+    "test_visible_agrees_with_grader": "visible-checks",
+}
+LANE_ORDER = list(dict.fromkeys(LANES.values()))
+
+
+def _module_name(nodeid: str) -> str:
+    return nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+
+
+def pytest_collection_modifyitems(items):
+    """The lanes first, longest first (sorted() is stable: each keeps its collection order)."""
+    items.sort(key=lambda item: LANE_ORDER.index(LANES[item.module.__name__])
+               if item.module.__name__ in LANES else len(LANE_ORDER))
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called in the controlling process
+def pytest_xdist_make_scheduler(config, log):
+    """Hand each lane to one worker as a whole, in the order of the collection.
+
+    (xdist's own ``--dist loadgroup`` cannot do it under pytest 9: it renames ``item._nodeid``,
+    which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return LANES.get(_module_name(nodeid), nodeid)
+
+    config.option.loadscopereorder = False  # xdist would put the lanes with the most tests first
+    return LaneScheduling(config, log)
+
+
+@contextlib.contextmanager
+def one_worker_at_a_time(name: str):
+    """Hold a lock in _build/ that the other xdist worker (or another pytest) waits for."""
+    layout.BUILD.mkdir(parents=True, exist_ok=True)
+    with open(layout.BUILD / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def pytest_generate_tests(metafunc):
     if "chapter" in metafunc.fixturenames:
         metafunc.parametrize("chapter", CHAPTERS, ids=[c.id for c in CHAPTERS])
@@ -36,7 +96,8 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def executed():
     """Executed reference notebooks by chapter id (from the build cache when fresh)."""
-    execute.execute_all(CHAPTERS, jobs=JOBS)
+    with one_worker_at_a_time("execute"):
+        execute.execute_all(CHAPTERS, jobs=JOBS)
     return {ch.id: execute.executed(ch) for ch in CHAPTERS}
 
 
@@ -109,7 +170,8 @@ def _run_elsewhere(chapter, scratch, build_threads):
 @pytest.fixture(scope="session")
 def built_site(executed):
     """The HTML site of every language (Sphinx rebuilds incrementally)."""
-    return site.build("show", jobs=JOBS).parent
+    with one_worker_at_a_time("site"):
+        return site.build("show", jobs=JOBS).parent
 
 
 # --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py) ------------------
