@@ -214,7 +214,7 @@ def _reply(produce: Callable[[], Any]) -> dict:
     except NotImplementedError as error:  # the release's stub, still in place
         return {"ok": False, "error": str(error) or "not answered yet (the answer cell still raises NotImplementedError)"}
     except Exception as error:  # the student's code, or an answer that cannot be sent
-        return {"ok": False, "error": f"{type(error).__name__}: {error}"[:500]}
+        return {"ok": False, "raised": True, "error": f"{type(error).__name__}: {error}"[:500]}
 
 
 def judge(entry: dict, replies: list[dict]) -> list[str]:

@@ -37,6 +37,7 @@ class NotebookResult:
     run: str = ""                    # how the sandboxed run ended (done, timeout, ...)
     seconds: float = 0.0
     submission_sha256: str = ""
+    answer_errors: list[str] = field(default_factory=list)   # "answer raised", "answer timed out", ...
 
     @property
     def score(self) -> float:
@@ -97,8 +98,9 @@ def decide(prepared: Prepared, assignment: str, exercises: list[dict], outcome: 
         points = float(cell.metadata.nbgrader["points"])
         declared = [e for e in exercises if e.get("grade_id") == grade_id]
         zeroed = prepared.rebuilt.zeroed(grade_id)
-        if zeroed:
-            results.append(CellResult(grade_id, points, 0.0, [p.message for p in zeroed]))
+        if zeroed:  # a problem of the whole notebook is told once, in the record's problems
+            results.append(CellResult(grade_id, points, 0.0, _unique(
+                [WHOLE_NOTEBOOK if integrity.ALL_CELLS in p.cells else p.message for p in zeroed])))
         elif not declared:
             results.append(CellResult(grade_id, points, None, ["graded by hand"]))
         else:
@@ -115,10 +117,34 @@ def decide(prepared: Prepared, assignment: str, exercises: list[dict], outcome: 
     return NotebookResult(prepared.student, assignment, prepared.notebook, results,
                           [p.as_dict() for p in prepared.rebuilt.problems],
                           (outcome or {}).get("status", "not run"), (outcome or {}).get("seconds", 0.0),
-                          prepared.submission_sha256)
+                          prepared.submission_sha256, _answer_errors(prepared, records))
 
 
 GRADER_ERROR = "grader error"
+WHOLE_NOTEBOOK = "the notebook could not be graded (see its problem)"
+ANSWER_FAILED = {"error": "answer raised", "timeout": "answer timed out", "crashed": "answer crashed",
+                 "skipped": "answer crashed"}
+
+
+def _answer_errors(prepared: Prepared, records: list[dict]) -> list[str]:
+    """How the student's code failed while it ran (the summary's errors column): an answer cell or
+    a call of the student's function that raised, hung or crashed. A release stub still raising
+    NotImplementedError is an unanswered exercise, not an error."""
+    found = set()
+    cells = prepared.job["cells"] if prepared.job else []
+    for record in records:
+        status = record.get("status")
+        if record.get("type") == "cell" and status in ANSWER_FAILED and isinstance(record.get("index"), int) \
+                and 0 <= record["index"] < len(cells) and cells[record["index"]]["role"] == "student" \
+                and not str(record.get("error", "")).startswith("NotImplementedError"):
+            found.add(ANSWER_FAILED[status])
+        elif record.get("type") == "exercise":
+            replies = record.get("replies")
+            if status in ANSWER_FAILED:
+                found.add(ANSWER_FAILED[status])
+            elif isinstance(replies, list) and any(isinstance(r, dict) and r.get("raised") for r in replies):
+                found.add(ANSWER_FAILED["error"])
+    return sorted(found)
 
 
 class GraderError(RuntimeError):

@@ -4,8 +4,9 @@ Every other cell, the tests included, comes from the released notebook, so
 editing a test, a helper cell or the metadata changes nothing that runs. What
 a student did to the structure is still reported: a notebook that is not
 valid JSON or not nbformat 4, a grade cell that is missing, duplicated,
-retyped or whose points or flags were edited. Each problem names the grade
-cells it costs; the rest of the notebook is graded as usual.
+retyped or whose points or flags were edited, and a test cell whose text was
+edited (restored, so it costs nothing, but the instructor should know). Each
+problem names the grade cells it costs; the rest of the notebook is graded as usual.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from nbgrader import utils as nbgrader_utils
 MAX_BYTES = 5 * 2**20
 COMPARED_METADATA = ("grade", "solution", "locked", "points", "task")
 ALL_CELLS = "*"
+EDITED_TEST = "edited-test"
 
 
 @dataclass
 class Problem:
-    kind: str            # invalid-notebook | missing-notebook | tampering
+    kind: str            # invalid-notebook | missing-notebook | tampering | edited-test (costs nothing)
     message: str
     cells: tuple = (ALL_CELLS,)   # grade ids that score zero because of it
 
@@ -83,6 +85,10 @@ def rebuild(master: NotebookNode, path: Path, max_bytes: int = MAX_BYTES) -> Reb
             rebuilt.problems.append(Problem("tampering", f"cell {grade_id!r}: {problem}", affected))
         elif nbgrader_utils.is_solution(cell):
             cell.source = _text(copies[0].get("source"))
+        elif nbgrader_utils.is_grade(cell) and _text(copies[0].get("source")) != cell.source:
+            # the released test runs anyway; the instructor hears of the edit, the score does not
+            rebuilt.problems.append(Problem(EDITED_TEST, f"cell {grade_id!r}: the test cell was edited "
+                                                         "(the released test was run instead)", ()))
     return rebuilt
 
 

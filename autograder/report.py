@@ -80,6 +80,7 @@ def table(records: list[dict]) -> str:
         late = f", late penalty {record['late_penalty']:g}" if record.get("late_penalty") else ""
         late += ", no sandbox" if not record.get("sandboxed", True) else ""
         lines.append(f"{record['student']}  {record['notebook']}  {total:g}/{maximum:g}  (run: {record['run']}{late})")
+        lines += [f"    {problem['kind']}: {problem['message']}" for problem in record["problems"]]
         for cell in record["cells"]:
             score = "to grade by hand" if cell["score"] is None else f"{cell['score']:g}/{cell['max_score']:g}"
             lines.append(f"    {cell['grade_id']:<28} {score}{'  (graded by hand)' if cell.get('manual') else ''}")
@@ -97,7 +98,8 @@ def summary(records: list[dict]) -> str:
         errors = sorted({p["kind"] for p in record["problems"]} |
                         ({record["run"]} if record["run"] not in ("done",) else set()) |
                         {GRADER_ERROR for c in record["cells"] if any(r.startswith(GRADER_ERROR) for r in c["reasons"])} |
-                        ({"no sandbox"} if not record.get("sandboxed", True) else set()))
+                        ({"no sandbox"} if not record.get("sandboxed", True) else set()) |
+                        set(record.get("answer_errors", [])))
         rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)

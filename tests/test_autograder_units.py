@@ -222,8 +222,12 @@ def test_rebuild_takes_only_answer_text_from_the_submission(tmp_path):
     path = tmp_path / "nb.ipynb"
     nbformat.write(submitted, path)
     rebuilt = integrity.rebuild(_master(), path)
-    assert rebuilt.problems == []
+    assert [(p.kind, p.cells) for p in rebuilt.problems] == [(integrity.EDITED_TEST, ())]  # reported, costs nothing
+    assert "'f-tests': the test cell was edited" in rebuilt.problems[0].message
     assert [c.source for c in rebuilt.notebook.cells] == ["import math", "def f():\n    return 1", "assert f() == 1"]
+    submitted.cells[2].source = "assert f() == 1"
+    nbformat.write(submitted, path)
+    assert integrity.rebuild(_master(), path).problems == []
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -327,3 +331,28 @@ def test_a_broken_reference_stops_the_grader_with_a_message_not_a_traceback(tmp_
         autograder_main(["keys", "hw"])
     assert str(stopped.value).startswith("cannot build the answer key of hw: ")
     assert "ZeroDivisionError" in str(stopped.value)
+
+
+def test_decide_names_answers_that_raised_or_hung_but_not_stubs(tmp_path):
+    """The summary's errors column reads NotebookResult.answer_errors."""
+    from autograder import grading
+
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(_master(), path)
+    prepared = grading.prepare("s", "nb", _master(), path, [])
+    student_cell = next(i for i, c in enumerate(prepared.job["cells"]) if c["role"] == "student")
+    decide = lambda *records: grading.decide(prepared, "a", [], {"records": list(records), "status": "done"})
+    stub = {"type": "cell", "index": student_cell, "status": "error", "error": "NotImplementedError: "}
+    assert decide(stub).answer_errors == []
+    hung = {**stub, "status": "timeout", "error": "did not finish within 30 s"}
+    raised = {"type": "exercise", "name": "f", "replies": [{"ok": False, "raised": True, "error": "ZeroDivisionError"}]}
+    assert decide(hung, raised).answer_errors == ["answer raised", "answer timed out"]
+
+
+def test_a_missing_notebook_is_told_once(tmp_path):
+    from autograder import grading
+
+    (tmp_path / "renamed.ipynb").write_text("{}")
+    result = grading.decide(grading.prepare("s", "nb", _master(), tmp_path / "nb.ipynb", []), "a", [], None)
+    assert [p["kind"] for p in result.problems] == ["missing-notebook"] and "renamed" in result.problems[0]["message"]
+    assert all(c.reasons == [grading.WHOLE_NOTEBOOK] for c in result.cells)

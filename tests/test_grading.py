@@ -207,7 +207,8 @@ def graded(tmp_path_factory, loopback_server):
         plain_scores = {**halves[0].result(), **halves[1].result()}
     print(f"\nours: {seconds:.1f} s for {len(all_cases)} submissions; plain nbgrader: {time.monotonic() - started:.1f} s")
     assert result.returncode == 0, result.stderr[-3000:]
-    return {"cases": all_cases, "ours": gc.results(ours), "plain": plain_scores, "root": ours, "seconds": seconds}
+    return {"cases": all_cases, "ours": gc.results(ours), "plain": plain_scores, "root": ours, "seconds": seconds,
+            "summary": result.stdout}
 
 
 def plain_nbgrader(tmp_path_factory, plain_cases: list[Case]) -> dict[str, float | None]:
@@ -316,8 +317,23 @@ def test_report_lists_reasons_and_json(graded):
     root = graded["root"]
     text = gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
     assert "infinite_loop" in text and "did not finish" in text
+    assert text.count("was it renamed?") == 1, "a problem of the whole notebook is told once, not in every cell"
+    assert "the test cell was edited" in text
     data = json.loads(gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--json").stdout)
     assert {r["student"] for r in data} == {c.student for c in graded["cases"]}
+
+
+def test_summary_errors_column_names_failed_answers_and_edited_tests(graded):
+    """The end-of-run summary flags what an instructor should look at: answers that raised, hung or
+    crashed, and a test cell the student edited (restored for grading, so it costs no points)."""
+    errors = {line.split()[0]: " ".join(line.split()[3:]) for line in graded["summary"].splitlines()
+              if len(line.split()) >= 4}
+    expected = {"infinite_loop": "answer timed out", "slow_function": "answer timed out",
+                "sys_exit": "answer raised", "segfault": "answer crashed", "edited_test": "edited-test",
+                "renamed": "missing-notebook"}
+    wrong = {s: errors.get(s) for s, e in expected.items() if e not in (errors.get(s) or "")}
+    assert not wrong, f"errors column: {wrong}\n{graded['summary']}"
+    assert errors["correct"] == "-" and errors["blank"] == "-", "an unanswered stub is not an error"
 
 
 def test_report_as_csv_statistics_and_for_one_student(graded):
