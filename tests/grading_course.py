@@ -7,10 +7,14 @@ about a second and the suite can afford dozens of them, hostile ones included.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -113,12 +117,30 @@ def environment() -> dict:
 
 
 def make_course(root: Path) -> Path:
-    """A course folder with the quiz generated into notebooks/ and the gradebook."""
+    """A course folder with the quiz generated into notebooks/ and registered in the gradebook.
+
+    It is a copy of one course generated per process, with its own configuration: ``nbgrader
+    generate_assignment`` costs about 10 CPU seconds (nbgrader's start and a new gradebook), and a
+    dozen tests each want a fresh course."""
+    shutil.copytree(_generated_course(), root)
+    _configure(root)
+    return root
+
+
+@functools.cache
+def _generated_course() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="quiz-course-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     (root / "solutions" / ASSIGNMENT).mkdir(parents=True)
-    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root)))
+    _configure(root)
     nbformat.write(reference_notebook(), root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     run(root, "nbgrader", "generate_assignment", ASSIGNMENT, "--log-level=ERROR")
     return root
+
+
+def _configure(root: Path) -> None:
+    """nbgrader's configuration names the course's absolute path."""
+    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root)))
 
 
 def run(root: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
