@@ -17,7 +17,13 @@
   line never starts with ，or 。);
 * the scripts and styles of ``static/``: sidebar buttons that open on a phone, a one-row
   phone header, CJK fonts per edition, inline formulas too wide for the screen made to scroll
-  (with a shadow at the edge that can scroll, as on displayed formulas).
+  (with a shadow at the edge that can scroll, as on displayed formulas), wide tables that show
+  they scroll, headers and the sidebar title that break only where a reader would;
+* one search box (pydata-sphinx-theme 0.17 adds a second one in a top bar of its own), a landing
+  page whose ``<title>`` names the book once (``templates/layout.html``), the Colab button in the
+  header of every chapter instead of under the rocket, and a ".ipynb" download that is the student
+  notebook;
+* a language switch that keeps the reader's section, and on the search page the query.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 
 from .languages import LANGUAGES, language
+from .layout import NOTEBOOKS, ROOT
 
 HERE = Path(__file__).parent
 
@@ -46,6 +53,8 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", add_language_links)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("html-page-context", drop_mathjax_where_unused, priority=900)
+    app.connect("html-page-context", show_colab_button, priority=600)  # after the theme's launch buttons (501)
+    app.connect("build-finished", serve_student_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -62,9 +71,13 @@ def configure(app: Sphinx, config) -> None:
     app.add_css_file("bookbuild.css")
     app.add_js_file("bookbuild-toggles.js")
     app.add_js_file("bookbuild-wide-math.js")
+    app.add_js_file("bookbuild-scroll-hints.js")
+    app.add_js_file("bookbuild-lang-place.js")
     config.html_favicon = str(HERE / "static" / "favicon.svg")
     options = dict(config.html_theme_options)
     options["article_header_end"] = ["lang-switcher.html", "article-header-buttons.html"]
+    # Left unset, pydata-sphinx-theme 0.17 puts a search field in a top bar above the sidebar's own.
+    options["navbar_persistent"] = []
     config.html_theme_options = options
     config.nb_ipywidgets_js = {"widgets/require.js": {}, "widgets/embed-amd.js": {}}
     # require.js reads this global as its configuration when it loads: it maps the widget
@@ -172,3 +185,40 @@ def add_language_links(app: Sphinx, pagename: str, templatename: str, context: d
          "current": lang.code == current, "href": f"{up}{lang.code}/{pagename}.html"}
         for lang in LANGUAGES
     ]
+
+
+def show_colab_button(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Take the Colab link out of the rocket's menu (where no reader found it) into a chapter's header.
+
+    The book's own pages are Markdown in the repository, which neither Colab nor Binder opens: their
+    launch buttons, which pointed at notebooks that do not exist, go."""
+    buttons = context.get("header_buttons", [])
+    for group in [b for b in buttons if b.get("label") == "launch-buttons"]:
+        if student_notebook(pagename) is None:
+            buttons.remove(group)
+            continue
+        colab = [b for b in group["buttons"] if b.get("text") == "Colab"]
+        group["buttons"] = [b for b in group["buttons"] if b not in colab]
+        buttons[buttons.index(group):buttons.index(group)] = [{**b, "label": "colab-button"} for b in colab]
+        if not group["buttons"]:
+            buttons.remove(group)
+
+
+def serve_student_notebooks(app: Sphinx, exception) -> None:
+    """The ".ipynb" a chapter page offers for download is the student notebook of ``notebooks/``.
+
+    Sphinx copies each page's source into ``_sources/``, and a chapter's page is built from the
+    executed reference notebook, solutions included; the student's copy replaces it."""
+    if exception is not None or app.builder.format != "html":
+        return
+    for pagename in app.env.found_docs:
+        student = student_notebook(pagename)
+        served = Path(app.outdir) / "_sources" / f"{pagename}.ipynb"
+        if student is not None and served.exists() and served.read_bytes() != student.read_bytes():
+            served.write_bytes(student.read_bytes())
+
+
+def student_notebook(pagename: str) -> Path | None:
+    """The student notebook a chapter page is named after (its path in the repository), if the page is one."""
+    path = ROOT / f"{pagename}.ipynb"
+    return path if path.is_relative_to(NOTEBOOKS) and path.exists() else None

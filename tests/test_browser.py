@@ -816,3 +816,269 @@ def test_no_formula_runs_off_a_phone_screen(phone_formulas):
     assert not cut, cut
     assert sum(len(bare["cut"]) for _, bare in phone_formulas.values()), \
         "without the repair no formula is cut off: the measurement no longer sees what it checks"
+
+
+# --- Tables and small things (issue 16) ---------------------------------------------------------------
+
+BOOK_PAGES = [PAGES[0], *layout.pages()]  # the landing page and the appendices: the book's tables
+WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
+
+# The text of an element line by line: its characters grouped by the top of the line they are set on.
+TEXT_LINES = """
+element => {
+  const lines = new Map(), range = document.createRange();
+  const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode;
+    for (let i = 0; i < text.length; i++) {
+      range.setStart(text, i); range.setEnd(text, i + 1);
+      const rect = range.getClientRects()[0], top = rect && Math.round(rect.top);
+      if (rect && text.nodeValue[i].trim()) lines.set(top, (lines.get(top) || "") + text.nodeValue[i]);
+    }
+  }
+  return [...lines.entries()].sort((a, b) => a[0] - b[0]).map(entry => entry[1]);
+}
+"""
+
+# Tables of the article: cells past the visible edge with no box to scroll them into view, scroll boxes
+# that do not show they hide columns, and headers broken elsewhere than at a space (筆記 stood one
+# character a line). Each box that hides columns is then scrolled to its end, where every cell must show.
+MEASURE_TABLES = """
+async () => {
+  const width = document.documentElement.clientWidth;
+  const article = document.querySelector(".bd-article");
+  const scrollBox = el => {
+    for (let up = el.parentElement; up && up !== article; up = up.parentElement) {
+      const x = getComputedStyle(up).overflowX;
+      if ((x === "auto" || x === "scroll") && up.scrollWidth > up.clientWidth) return up;
+    }
+    return null;
+  };
+  const past = (cell, box) => cell.getBoundingClientRect().right >
+    Math.min(width, box ? box.getBoundingClientRect().right : width) + 1;
+  const name = table => (table.querySelector("th, td")?.innerText || "").trim().slice(0, 20);
+  const tables = [...article.querySelectorAll("table")];
+  const cut = [], unhinted = [], unreachable = [];
+  for (const table of tables) {
+    const box = scrollBox(table);
+    const hidden = [...table.querySelectorAll("th, td")].filter(cell => past(cell, box));
+    if (!hidden.length) continue;
+    if (!box || box.getBoundingClientRect().right > width + 1) { cut.push(name(table)); continue; }
+    const style = getComputedStyle(box);
+    if ((style.maskImage || style.webkitMaskImage || "none") === "none") unhinted.push(name(table));
+    box.scrollLeft = box.scrollWidth;
+    await new Promise(requestAnimationFrame);
+    if (hidden.some(cell => past(cell, box))) unreachable.push(name(table));
+    box.scrollLeft = 0;
+  }
+  const brokenHeaders = [...article.querySelectorAll("th")]
+    .filter(th => !/\\s/.test(th.innerText.trim()) && (%s)(th).length > 1).map(th => th.innerText.trim());
+  return {tables: tables.length, cut, unhinted, unreachable, brokenHeaders};
+}
+""" % TEXT_LINES
+
+
+def _settled(tab) -> None:
+    """Formulas typeset, fonts loaded and the layout's observers run (two frames after both)."""
+    tab.evaluate("() => window.MathJax?.startup?.promise")
+    tab.evaluate("() => document.fonts.ready.then(() => null)")
+    tab.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
+@pytest.fixture(scope="module")
+def book_tables(chromium, site_server):
+    """MEASURE_TABLES on every book page, by (edition, width, page): one browser context per edition and width."""
+    found = {}
+    for lang in LANGUAGES:
+        for device, settings in WIDTHS.items():
+            context = chromium.new_context(**settings)
+            context.route(re.compile(rf"^(?!{re.escape(site_server)})"), lambda route: route.abort())
+            tab = context.new_page()
+            try:
+                for page in BOOK_PAGES:
+                    tab.goto(url_of(site_server, lang, page), wait_until="load")
+                    _settled(tab)
+                    found[lang.code, device, page] = tab.evaluate(MEASURE_TABLES)
+            finally:
+                context.close()
+    return found
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_wide_tables_scroll_in_their_own_box_and_say_so(book_tables, device):
+    """The errata table was cut off at the right at 1366 px and showed three of five columns at 390 px: its box
+    scrolled, but nothing said so. Every cell is on the screen or in a box that shows it scrolls and reaches it."""
+    problems = {key: {k: v for k, v in found.items() if k in ("cut", "unhinted", "unreachable") and v}
+                for key, found in book_tables.items() if key[1] == device}
+    problems = {key: found for key, found in problems.items() if found}
+    assert not problems, problems
+    assert any(book_tables[lang.code, device, "book/errata"]["tables"] for lang in LANGUAGES), "no errata table"
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_table_headers_break_only_at_spaces(book_tables, device):
+    broken = {key: found["brokenHeaders"] for key, found in book_tables.items()
+              if key[1] == device and found["brokenHeaders"]}
+    assert not broken, broken
+
+
+# The landing page at 1366 px: its <title>, the sidebar's book title by line, and the search fields a reader sees.
+FRONT_PAGE = """
+() => ({
+  title: document.title,
+  sidebarTitle: (%s)(document.querySelector(".navbar-brand .logo__title")),
+  searchFields: [...document.querySelectorAll(".search-button-field, .search-button")]
+    .filter(el => el.checkVisibility({visibilityProperty: true})).length,
+})
+""" % TEXT_LINES
+
+
+@pytest.fixture(scope="module")
+def front_page(chromium, site_server):
+    """FRONT_PAGE of each edition's landing page at 1366 px, by edition code."""
+    found = {}
+    for lang in LANGUAGES:
+        context, tab = _open(chromium, site_server, lang, PAGES[0], **DESKTOP)
+        try:
+            _settled(tab)
+            found[lang.code] = tab.evaluate(FRONT_PAGE)
+        finally:
+            context.close()
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_landing_page_title_names_the_book_once(front_page, lang):
+    """It read "深度學習：推導、程式與練習 — 深度學習：推導、程式與練習"."""
+    title = front_page[lang.code]["title"]
+    parts = re.split(r" [—-] ", title)
+    assert len(parts) == len(set(parts)), f"{lang.code}: {title!r}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_sidebar_title_leaves_no_character_alone_on_a_line(front_page, lang):
+    """習 stood alone on the second line of 深度學習：推導、程式與練習."""
+    lines = front_page[lang.code]["sidebarTitle"]
+    assert lines and all(len(line) > 1 for line in lines), f"{lang.code}: {lines}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_one_search_box_on_a_desktop(front_page, lang):
+    """pydata-sphinx-theme 0.17 added a search field in a top bar above the sidebar's own."""
+    assert front_page[lang.code]["searchFields"] == 1, front_page[lang.code]
+
+
+def _widgets_drawn(tab) -> None:
+    """Wait until the page has saved widget views and the manager has drawn every one of them."""
+    tab.wait_for_function(f"() => (views => views.length && views.every(s => s.parentElement.querySelector("
+                          f"'.jupyter-widgets')))([...document.querySelectorAll('{WIDGET_VIEW}')])",
+                          timeout=WIDGET_TIMEOUT_MS)
+
+
+def test_widget_labels_show_in_full(visit, site_server):
+    """Chapter 11's slider label "temperature" was cut to "temperat…" at the widget manager's 80 px."""
+    english = next(lang for lang in LANGUAGES if lang.code == "en")
+    v = visit(url_of(site_server, english, layout.chapter("ch11_attention").page), probe=False)
+    _widgets_drawn(v.page)
+    labels = v.page.evaluate("() => [...document.querySelectorAll('.cell_output .widget-label')]"
+                             ".filter(l => l.checkVisibility() && l.textContent.trim())"
+                             ".map(l => ({text: l.textContent.trim(), cut: l.scrollWidth > l.clientWidth + 1}))")
+    assert "temperature" in [label["text"] for label in labels], labels
+    cut = [label["text"] for label in labels if label["cut"]]
+    assert not cut, f"labels cut off: {cut}"
+
+
+def _config() -> dict:
+    import yaml
+
+    return yaml.safe_load(layout.CONFIG.read_text(encoding="utf-8"))
+
+
+def _colab_url(page: str) -> str:
+    config = _config()
+    repository, branch = config["repository"]["url"].removeprefix("https://github.com/"), config["repository"]["branch"]
+    return f"{config['launch_buttons']['colab_url']}/github/{repository}/blob/{branch}/{page}.ipynb"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_colab_button_shows_on_every_chapter_page(chromium, site_server, built_site, lang):
+    """The Colab link was hidden in the rocket's menu: it is a button of the header, on a desktop and on a
+    phone, and it opens the chapter's student notebook (every chapter page of the edition carries it)."""
+    page = CHAPTER_PAGES[0]
+    for device in WIDTHS.values():
+        context, tab = _open(chromium, site_server, lang, page, **device)
+        try:
+            button = tab.locator(".bd-header-article a.btn-colab-button")
+            assert button.count() == 1 and button.is_visible(), f"{lang.code}: no visible Colab button"
+            assert button.get_attribute("href") == _colab_url(page)
+        finally:
+            context.close()
+    for page in CHAPTER_PAGES:
+        html = (built_site / lang.code / f"{page}.html").read_text(encoding="utf-8")
+        assert f'href="{_colab_url(page)}"' in html and "btn-colab-button" in html, \
+            f"{lang.code}/{page}: no Colab button"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_notebook_download_is_the_student_notebook(chromium, site_server, built_site, lang):
+    """The page's ".ipynb" download was the reference notebook the page is built from, solutions included."""
+    chapter = layout.chapters()[0]
+    context, tab = _open(chromium, site_server, lang, chapter.page, **DESKTOP)
+    try:
+        link = tab.locator(".bd-header-article a.btn-download-source-button")
+        assert link.get_attribute("href").endswith(".ipynb"), link.get_attribute("href")
+        downloaded = tab.request.get(link.evaluate("a => a.href"))
+        assert downloaded.ok and downloaded.body() == chapter.student.read_bytes(), \
+            f"{lang.code}: the download is not the student notebook"
+    finally:
+        context.close()
+    served = {c.id: (built_site / lang.code / "_sources" / f"{c.page}.ipynb").read_bytes() for c in layout.chapters()}
+    wrong = [cid for cid, data in served.items() if data != layout.chapter(cid).student.read_bytes()]
+    assert not wrong, f"{lang.code}: these chapters offer another notebook than the student's: {wrong}"
+
+
+SECTIONS = "() => [...document.querySelectorAll('.bd-article section[id]')].map(s => s.id)"
+# The section the reader is in: the last one whose heading is above the top of the window (and its header).
+READING_INDEX = """
+() => {
+  const top = (parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0) + 8;
+  return [...document.querySelectorAll(".bd-article section[id]")]
+    .findLastIndex(section => section.getBoundingClientRect().top <= top);
+}
+"""
+
+
+def test_switching_language_keeps_the_section(chromium, site_server):
+    """Switching language always landed at the top of the page; the anchors differ between the editions
+    (#id1 against #lstm), so the page in the other language shows the section of the same index."""
+    traditional, english = (next(lang for lang in LANGUAGES if lang.code == code) for code in ("zh-hant", "en"))
+    page = layout.chapter("ch10_rnn").page
+    context, tab = _open(chromium, site_server, traditional, page, **DESKTOP)
+    try:
+        _settled(tab)
+        _widgets_drawn(tab)  # drawn widgets push the sections below them down
+        index = len(tab.evaluate(SECTIONS)) // 2
+        tab.evaluate(f"() => document.querySelectorAll('.bd-article section[id]')[{index}].scrollIntoView()")
+        assert tab.evaluate(READING_INDEX) == index
+        # The mouse at the link's place: a locator's click would first scroll the sticky header's link "into view".
+        link = tab.locator(f'.book-lang-switcher a[hreflang="{html_lang(english)}"]').bounding_box()
+        tab.mouse.click(link["x"] + link["width"] / 2, link["y"] + link["height"] / 2)
+        tab.wait_for_url(re.compile(re.escape(url_of(site_server, english, page)) + "#"), timeout=20_000)
+        expected = tab.evaluate(SECTIONS)[index]
+        assert tab.url.endswith(f"#{expected}"), tab.url
+        tab.wait_for_function(f"() => ({READING_INDEX})() === {index}", timeout=20_000)
+    finally:
+        context.close()
+
+
+def test_switching_language_keeps_the_search_query(chromium, site_server):
+    traditional, english = (next(lang for lang in LANGUAGES if lang.code == code) for code in ("zh-hant", "en"))
+    context = chromium.new_context(**DESKTOP)
+    try:
+        context.route(re.compile(rf"^(?!{re.escape(site_server)})"), lambda route: route.abort())
+        tab = context.new_page()
+        tab.goto(f"{site_server}{traditional.code}/search.html?q=LSTM", wait_until="load")
+        tab.locator(f'.book-lang-switcher a[hreflang="{html_lang(english)}"]').click()
+        tab.wait_for_url(f"{site_server}{english.code}/search.html?q=LSTM", timeout=20_000)
+    finally:
+        context.close()
