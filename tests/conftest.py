@@ -36,28 +36,35 @@ JOBS = max(1, min(2, os.cpu_count() or 1))
 CHAPTERS = layout.selected_chapters(os.environ.get("BOOK_CHAPTERS"))
 
 
-# Test modules that share costly module- or session-scoped work: each runs whole in one xdist worker.
-# Listed from the longest to the shortest, which is the order the workers take them up in; the
-# modules not listed are cheap and are handed out test by test once the lanes have begun.
+# Tests that share costly module- or session-scoped work form a lane, which one xdist worker runs whole,
+# named by module or by module::function (which wins). Listed from the longest to the shortest, which
+# is the order the workers take them up in; the tests in no lane are cheap and are handed out one by
+# one once the lanes have begun.
 LANES = {
-    "test_browser": "site", "test_site": "site", "test_jupyterlab": "site",  # the Sphinx build
-    "test_execution": "execution",                      # the nbval rerun and the portability run
+    "test_browser": "browser",                          # every page in headless Chromium
+    "test_execution": "portability",                    # every chapter in another numeric environment
     "test_grading": "grading",                          # the course graded with hostile submissions
     "test_chapter_grading": "chapter-grading",          # the course that holds every chapter
+    "test_execution::test_outputs_are_reproducible": "nbval",  # every chapter rerun by nbval
+    "test_execution::test_nbval_notices_an_unseeded_output": "nbval",
+    "test_site": "site", "test_jupyterlab": "site",     # the built pages read as files; JupyterLab
     "test_student_notebooks": "student-runs",           # the student notebooks' pruned runs
     "test_visible_agrees_with_grader": "visible-checks",
 }
 LANE_ORDER = list(dict.fromkeys(LANES.values()))
 
 
-def _module_name(nodeid: str) -> str:
-    return nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+def lane(nodeid: str) -> str | None:
+    """The lane of a test (by its node id: ``tests/test_x.py::test_f[param]``), if it has one."""
+    path, _, rest = nodeid.partition("::")
+    module = path.rsplit("/", 1)[-1].removesuffix(".py")
+    return LANES.get(f"{module}::{rest.split('[')[0]}", LANES.get(module))
 
 
 def pytest_collection_modifyitems(items):
     """The lanes first, longest first (sorted() is stable: each keeps its collection order)."""
-    items.sort(key=lambda item: LANE_ORDER.index(LANES[item.module.__name__])
-               if item.module.__name__ in LANES else len(LANE_ORDER))
+    rank = {name: index for index, name in enumerate(LANE_ORDER)}
+    items.sort(key=lambda item: rank.get(lane(item.nodeid), len(rank)))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called in the controlling process
@@ -70,7 +77,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class LaneScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return LANES.get(_module_name(nodeid), nodeid)
+            return lane(nodeid) or nodeid
 
     config.option.loadscopereorder = False  # xdist would put the lanes with the most tests first
     return LaneScheduling(config, log)
@@ -169,9 +176,15 @@ def _run_elsewhere(chapter, scratch, build_threads):
 
 @pytest.fixture(scope="session")
 def built_site(executed):
-    """The HTML site of every language (Sphinx rebuilds incrementally)."""
+    """The HTML site of every language (Sphinx rebuilds incrementally), built once per test run: a
+    second worker that needs it finds it built (rebuilding would rewrite files the other is serving)."""
     with one_worker_at_a_time("site"):
-        return site.build("show", jobs=JOBS).parent
+        run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # one id shared by the workers of a run
+        stamp = layout.BUILD / ".site-built-in-run"
+        if not (run and stamp.is_file() and stamp.read_text() == run):
+            site.build("show", jobs=JOBS)
+            stamp.write_text(run or "")
+    return layout.HTML
 
 
 # --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py) ------------------
