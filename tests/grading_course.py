@@ -122,7 +122,7 @@ def make_course(root: Path) -> Path:
     It is a copy of one course generated per process, with its own configuration: ``nbgrader
     generate_assignment`` costs about 10 CPU seconds (nbgrader's start and a new gradebook), and a
     dozen tests each want a fresh course."""
-    shutil.copytree(_generated_course(), root)
+    shutil.copytree(_generated_course(), root, dirs_exist_ok=True)  # root may be an empty folder
     _configure(root)
     return root
 
