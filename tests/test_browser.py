@@ -1099,3 +1099,41 @@ def test_switching_language_keeps_the_search_query(chromium, site_server):
         tab.wait_for_url(f"{site_server}{english.code}/search.html?q=LSTM", timeout=20_000)
     finally:
         context.close()
+
+
+# --- Print ---------------------------------------------------------------------------------------------
+
+# What a printed page (A4 at 96 dpi) shows that it should not: the controls and folded solutions of the
+# screen, and code, tables or displayed formulas cut off at the edge of the paper.
+MEASURE_PRINT = """
+() => {
+  const shown = el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
+  const count = selector => [...document.querySelectorAll(selector)].filter(shown).length;
+  const boxes = ".bd-article pre, .bd-article .pst-scrollable-table-container, .bd-article mjx-container[display=true]";
+  return {
+    chrome: count(".bd-header, .bd-header-article, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer, .prev-next-area"),
+    solutions: count("details.hide.above-input"),
+    controls: count(".cell_output .widget-slider, .cell_output .widget-dropdown, .cell_output .widget-checkbox"),
+    cut: [...document.querySelectorAll(boxes)].filter(el => shown(el) && el.scrollWidth > el.clientWidth + 1)
+      .map(el => el.textContent.trim().slice(0, 50)),
+    figures: count(".bd-article .cell_output img"),
+  };
+}
+"""
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_a_printed_chapter_is_its_text_in_full(chromium, site_server, lang):
+    """Printed, a chapter showed its folded solutions' buttons and its sliders, and cut off the end of
+    long code lines, wide tables and a displayed formula; now it is the text, code and figures, whole."""
+    context, tab = _open(chromium, site_server, lang, CHAPTER_PAGES[10], viewport={"width": 794, "height": 1123})
+    try:
+        tab.evaluate("() => window.MathJax?.startup?.promise")
+        tab.emulate_media(media="print")
+        tab.evaluate("() => new Promise(done => requestAnimationFrame(done))")  # the scripts see the paper
+        found = tab.evaluate(MEASURE_PRINT)
+        assert found["chrome"] == 0 and found["solutions"] == 0 and found["controls"] == 0, f"{lang.code}: {found}"
+        assert not found["cut"], f"{lang.code}: cut off on paper: {found['cut'][:5]}"
+        assert found["figures"] > 0, f"{lang.code}: no figure printed"
+    finally:
+        context.close()

@@ -5,6 +5,10 @@
  * again whenever the window changes size, every inline formula wider than the text around it gets
  * the class `book-wide-math` (bookbuild.css: a box of the column's width that scrolls, with a
  * shadow at the edge that still hides something). Displayed formulas scroll in CSS alone.
+ *
+ * Paper does not scroll: while the page is printed, a displayed formula wider than the column is
+ * typeset smaller, just enough to fit (MathJax sizes everything in em of the container's font),
+ * and its screen size comes back afterwards.
  */
 (() => {
   const mark = () => {
@@ -30,4 +34,15 @@
     clearTimeout(pending);
     pending = setTimeout(mark, 150);
   });
+  const fitForPaper = (printing) => {
+    for (const formula of document.querySelectorAll('mjx-container[display="true"]')) {
+      formula.dataset.screenFontSize ??= formula.style.fontSize;  // MathJax's own scale, e.g. 127.3%
+      formula.style.fontSize = formula.dataset.screenFontSize;
+      if (printing && formula.scrollWidth > formula.clientWidth + 1) {
+        const size = parseFloat(getComputedStyle(formula).fontSize);
+        formula.style.fontSize = `${Math.floor((size * formula.clientWidth) / formula.scrollWidth)}px`;
+      }
+    }
+  };
+  window.matchMedia("print").addEventListener("change", (event) => fitForPaper(event.matches));
 })();
