@@ -8,9 +8,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k rnn"`.
 PYTEST_ARGS ?=
-# pytest-xdist workers for `make test` (0: one process, e.g. to debug with pdb); tests/conftest.py
-# groups the tests so that each costly piece of shared work is done by one worker.
-TEST_WORKERS ?= 2
+# pytest-xdist workers for `make test`. 0 (one process) is the fastest on two cores: two workers took
+# longer there, both cores being busy already. With more, tests/conftest.py's lanes let each worker
+# do its share of the costly shared work once.
+TEST_WORKERS ?= 0
 # `make book SOLUTIONS=omit` leaves reference solutions out of every page.
 SOLUTIONS ?= show
 

@@ -5,10 +5,10 @@ reads it from these fixtures, so the suite's cost grows with the runs of each ch
 number of tests: the build, the nbval rerun, the portability run, and the short run of the cells its
 exercises need in the student notebook.
 
-``make test`` runs the suite in two pytest-xdist workers. The test modules with costly shared work
-of their own form lanes (LANES), and each lane runs whole in one worker, so that work is done once;
-the long lanes are handed out first and the cheap tests fill the gaps, so the workers finish
-together. The one piece of work several lanes need, the executed chapters, is done by whichever
+``make test TEST_WORKERS=2`` runs the suite in two pytest-xdist workers (the default, one process,
+is the fastest on two cores). The tests with costly shared work form lanes (LANES), and each lane
+runs whole in one worker, so that work is done once; the long lanes are handed out first and the
+cheap tests fill the gaps. The one piece of work several lanes need, the executed chapters, is done by whichever
 worker asks first, while the other waits for it (``one_worker_at_a_time``) and then reads the
 build's cache.
 """
