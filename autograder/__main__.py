@@ -32,8 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("assignment")
     g.add_argument("--student", action="append", default=[], help="grade only this student (repeatable)")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
-    g.add_argument("--timeout", type=float, default=30, help="seconds per answer cell and per exercise")
-    g.add_argument("--memory", type=int, default=2048, help="memory limit of the sandbox, in MB")
+    g.add_argument("--timeout", type=float, default=sandbox.Limits.timeout,
+                   help="seconds per answer cell and per exercise")
+    g.add_argument("--memory", type=int, default=sandbox.Limits.memory_mb, help="memory limit of the sandbox, in MB")
     g.add_argument("--dask-scheduler", metavar="ADDRESS", help="run the sandboxes on a Dask cluster")
     g.add_argument("--force", action="store_true", help="regrade submissions already graded with this key")
     g.add_argument("--no-prune", action="store_true",

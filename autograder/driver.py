@@ -60,7 +60,7 @@ def grade(job: dict, channel: Channel) -> None:
     _silence_student_output()
     _become_keeper()
     shell = _shell()
-    timeout = float(job.get("timeout", 30))
+    timeout = float(job["timeout"])  # sandbox.Limits, sent with every job
     for index, cell in enumerate(job["cells"]):
         if cell["role"] == "student":
             outcome = _supervised(lambda: _run_cell(shell, cell["source"]), timeout)

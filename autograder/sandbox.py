@@ -60,6 +60,12 @@ class Outcome:
 
 
 RETRIES = 2
+# A run's fixed cost before its first supervised step: the interpreter, numpy and torch imported in the
+# sandbox, on a busy machine (about 5 s when quiet).
+START_SECONDS = 120
+# RLIMIT_CPU, the kernel's backstop should the wall-clock watchdog itself fail: the start and this many
+# supervised steps' worth of CPU. It never binds an honest run, whose steps each end within the timeout.
+CPU_BACKSTOP_STEPS = 20
 
 
 class Stopped(RuntimeError):
@@ -93,7 +99,7 @@ def run_job(job: dict, limits: dict | None = None, sandbox: bool = True) -> dict
     skipped: dict[int, str] = {}
     uid = _UIDS.acquire()
     try:
-        command = bubblewrap_command(uid) if sandbox else [sys.executable, "-m", "autograder.driver"]
+        command = bubblewrap_command(uid, limits) if sandbox else [sys.executable, "-m", "autograder.driver"]
         for attempt in range(RETRIES + 1):
             if _STOPPING.is_set():
                 raise Stopped("the grading run was stopped")
@@ -123,7 +129,7 @@ def _stuck_cell(outcome: Outcome, count: int, skipped: dict[int, str]) -> int | 
 def overall_timeout(job: dict, limits: Limits) -> float:
     """The wall-clock budget of a whole run: every supervised step may use the per-step timeout."""
     supervised = sum(c["role"] == "student" for c in job["cells"]) + len(job["requests"])
-    return 120 + limits.timeout * (supervised + 1)
+    return START_SECONDS + limits.timeout * (supervised + 1)
 
 
 def _run(command: list[str], job: dict, limits: Limits, wall: float, sandbox: bool) -> Outcome:
@@ -185,7 +191,7 @@ def _set_limits(limits: Limits) -> None:
                         ("RLIMIT_FSIZE", limits.file_mb * mb), ("RLIMIT_NOFILE", limits.open_files),
                         ("RLIMIT_CORE", 0)):
         resource.setrlimit(getattr(resource, name), (value, value))
-    cpu = int(limits.timeout * 20 + 120)
+    cpu = int(START_SECONDS + limits.timeout * CPU_BACKSTOP_STEPS)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
 
 
@@ -204,6 +210,7 @@ class _Reader(threading.Thread):
         super().__init__(daemon=True)
         self.fd, self.budget, self.keep = fd, budget, keep
         self.buffer = bytearray()
+        self.scanned = 0  # the buffer's complete lines before this offset have been looked at
         self.overflowed = self.saw_done = False
 
     def run(self) -> None:
@@ -218,26 +225,35 @@ class _Reader(threading.Thread):
                         continue
                     break
                 self.buffer += chunk
-                if not self.keep and b'"type": "done"' in chunk:
-                    self.saw_done = True
+                if not self.keep:
+                    self._look_for_done()
         finally:
             if not self.keep:
                 os.close(self.fd)
+
+    def _look_for_done(self) -> None:
+        """The driver's last record is {"type": "done"}; whole lines are read, so a record that arrives
+        in two pieces is still seen."""
+        while (end := self.buffer.find(b"\n", self.scanned)) != -1:
+            record = _json_object(bytes(self.buffer[self.scanned:end]))
+            self.scanned = end + 1
+            if record is not None and record.get("type") == "done":
+                self.saw_done = True
 
     def text(self) -> str:
         return self.buffer.decode("utf-8", errors="replace")
 
     def records(self) -> list:
         """Well-formed records only; a garbled line (a student writing into the result pipe) is dropped."""
-        records = []
-        for line in bytes(self.buffer).splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                records.append(record)
-        return records
+        return [r for r in map(_json_object, bytes(self.buffer).splitlines()) if r is not None]
+
+
+def _json_object(line: bytes) -> dict | None:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
 
 
 # --------------------------------------------------------------------------- bubblewrap
@@ -249,8 +265,9 @@ SANDBOX_ENVIRONMENT = {
 }
 
 
-def bubblewrap_command(uid: int) -> list[str]:
-    """The bwrap command line that starts the driver as ``uid`` in a fresh sandbox."""
+def bubblewrap_command(uid: int, limits: Limits) -> list[str]:
+    """The bwrap command line that starts the driver as ``uid`` in a fresh sandbox (its /tmp holds
+    ``limits.disk_mb``; the other limits are set on the process, :func:`_set_limits`)."""
     bwrap = shutil.which("bwrap")
     setpriv = shutil.which("setpriv")
     if not bwrap or not setpriv:
@@ -267,7 +284,7 @@ def bubblewrap_command(uid: int) -> list[str]:
                "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache",
                "--ro-bind-try", "/etc/alternatives", "/etc/alternatives",
                "--proc", "/proc", "--dev", "/dev",
-               "--perms", "1777", "--size", str(Limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
+               "--perms", "1777", "--size", str(limits.disk_mb * 2**20), "--tmpfs", "/tmp"]
     for path in python_locations():
         command += _directories_above(path) + ["--ro-bind", str(path), str(path)]
     package = Path(SANDBOX_PACKAGE) / "autograder"

@@ -356,3 +356,34 @@ def test_a_missing_notebook_is_told_once(tmp_path):
     result = grading.decide(grading.prepare("s", "nb", _master(), tmp_path / "nb.ipynb", []), "a", [], None)
     assert [p["kind"] for p in result.problems] == ["missing-notebook"] and "renamed" in result.problems[0]["message"]
     assert all(c.reasons == [grading.WHOLE_NOTEBOOK] for c in result.cells)
+
+
+# --- The sandbox's limits and its reading of the result pipe ---------------------------------------------
+
+def test_the_sandbox_tmp_holds_the_runs_disk_limit():
+    """bubblewrap_command read the class default, so a run's own disk limit was ignored."""
+    from autograder import sandbox
+
+    command = sandbox.bubblewrap_command(sandbox.FIRST_UID, sandbox.Limits(disk_mb=7))
+    size = command.index("--size")
+    assert command[size + 1] == str(7 * 2**20) and command[size + 2:size + 4] == ["--tmpfs", "/tmp"]
+
+
+def test_the_driver_s_last_record_is_seen_when_it_arrives_in_two_pieces():
+    """The end of a run was spotted as a substring of one read, so a "done" record split between two
+    reads went unseen and a finished run was taken for a crashed one."""
+    import os
+    import time
+
+    from autograder import sandbox
+
+    read_end, write_end = os.pipe()
+    reader = sandbox._Reader(read_end, budget=1 << 20)
+    reader.start()
+    os.write(write_end, b'{"type": "cell", "index": 0}\n{"type": "do')
+    time.sleep(0.2)  # the reader takes the first piece on its own
+    assert not reader.saw_done
+    os.write(write_end, b'ne"}\n')
+    os.close(write_end)
+    reader.join(timeout=10)
+    assert reader.saw_done and [r["type"] for r in reader.records()] == ["cell", "done"]
