@@ -8,9 +8,9 @@ exercises need in the student notebook.
 ``make test TEST_WORKERS=2`` runs the suite in two pytest-xdist workers (the default, one process,
 is the fastest on two cores). The tests with costly shared work form lanes (LANES), and each lane
 runs whole in one worker, so that work is done once; the long lanes are handed out first and the
-cheap tests fill the gaps. The one piece of work several lanes need, the executed chapters, is done by whichever
-worker asks first, while the other waits for it (``one_worker_at_a_time``) and then reads the
-build's cache.
+cheap tests fill the gaps. The work several lanes need, the executed chapters and the site, is done
+by whichever worker asks first, while the other waits for it (``one_worker_at_a_time``) and then
+reads it from _build/.
 """
 
 from __future__ import annotations
@@ -87,12 +87,9 @@ def pytest_xdist_make_scheduler(config, log):
 def one_worker_at_a_time(name: str):
     """Hold a lock in _build/ that the other xdist worker (or another pytest) waits for."""
     layout.BUILD.mkdir(parents=True, exist_ok=True)
-    with open(layout.BUILD / f".{name}.lock", "w") as handle:
+    with open(layout.BUILD / f".{name}.lock", "w") as handle:  # closing the file releases the lock
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
 
 
 def pytest_generate_tests(metafunc):
