@@ -4,8 +4,9 @@ The executed notebook in ``_build/executed/`` is what every later step reads:
 the language views of the book and the checks of the test suite. The same run
 records what the exercises' hidden blocks compute (``<id>.key.jsonl``), from
 which the tests build an answer key without running the chapter again. It is reused
-as long as its cache key matches: the source notebook, requirements.txt and
-the autograder package (whose authoring API the hidden tests call).
+as long as its cache key matches: the source notebook, requirements.txt, this
+module and the autograder modules the hidden tests import (the authoring API and
+what it imports; the rest of the grader does not run in a chapter's kernel).
 
 A chapter fails the build when a cell raises (unless tagged
 ``raises-exception``) or writes to stderr: warnings are defects in a book
@@ -14,6 +15,7 @@ whose outputs readers copy.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import time
@@ -37,9 +39,25 @@ def cache_key(chapter: Chapter) -> str:
     digest = hashlib.sha256(chapter.source.read_bytes())
     for name in KEY_INPUTS:
         digest.update((ROOT / name).read_bytes())
-    for path in [Path(__file__), *sorted((ROOT / "autograder").glob("*.py"))]:
+    for path in [Path(__file__), *kernel_modules()]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def kernel_modules(entry: str = "authoring") -> list[Path]:
+    """The autograder modules a chapter's kernel loads: ``entry`` and, transitively, the package's
+    modules it imports (``from . import x``, ``from .x import y``, at any depth in the code)."""
+    package = ROOT / "autograder"
+    found, waiting = set(), [entry]
+    while waiting:
+        name = waiting.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for node in ast.walk(ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                waiting += [node.module] if node.module else [alias.name for alias in node.names]
+    return sorted(package / f"{name}.py" for name in found)
 
 
 def is_fresh(chapter: Chapter) -> bool:

@@ -129,3 +129,18 @@ def test_portability_check_passes_a_tolerance_chosen_from_the_spread(tmp_path, m
                                lambda printed: "assert abs(sample_mean) < 0.05\n"
                                                "assert abs(fixed_sum - float(fixed.astype(np.float64).sum())) < 1e-2")
     assert _elsewhere_error(chapter, tmp_path) is None
+
+
+def test_the_cache_key_covers_every_grader_module_a_kernel_loads():
+    """A hidden test imports the authoring API; every autograder module that brings in is part of
+    the executed chapters' cache key, and the grader's other modules (edited often) are not."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, autograder.authoring as a; a.compare; from autograder import formula\n"
+             "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('autograder.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                            cwd=layout.ROOT).stdout.split()
+    keyed = {path.stem for path in execute.kernel_modules()}
+    assert set(loaded) <= keyed and "authoring" in keyed
+    assert not {"report", "sandbox", "grading"} & keyed
