@@ -7,6 +7,7 @@ release hides.
 
 from __future__ import annotations
 
+import ast
 import copy
 
 from nbformat import NotebookNode
@@ -90,3 +91,40 @@ def reads_of_answers(nb: NotebookNode) -> list[tuple[int, set[str]]]:
                 found.append((index, seen.reads & from_answers))
             from_answers -= seen.binds
     return found
+
+
+def trailing_check(source: str) -> tuple[str, str] | None:
+    """Split a cell's source into (work, check) when it ends in checks: ``assert`` statements,
+    calls of an ``assert*`` function (``np.testing.assert_allclose``, ``torch.testing.assert_close``)
+    and loops or ``with`` blocks made of nothing else, with the comment lines just above them.
+    ``work`` is empty when the whole cell checks. None when the cell does not end in a check or
+    is not plain Python (a cell magic).
+
+    A passing check prints nothing and has no value, so the executed cell's outputs all belong to
+    ``work``: the book can fold the check away without moving an output."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return None
+    first = len(body)
+    while first and _is_check(body[first - 1]):
+        first -= 1
+    if first == len(body):
+        return None
+    lines = source.splitlines()
+    start = body[first].lineno - 1
+    while start and lines[start - 1].lstrip().startswith("#"):
+        start -= 1
+    return "\n".join(lines[:start]).rstrip(), "\n".join(lines[start:]).strip()
+
+
+def _is_check(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Assert):
+        return True
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        function = statement.value.func
+        name = function.attr if isinstance(function, ast.Attribute) else getattr(function, "id", "")
+        return name.startswith("assert")
+    if isinstance(statement, (ast.For, ast.With)):
+        return all(_is_check(s) for s in statement.body) and not getattr(statement, "orelse", None)
+    return False

@@ -11,8 +11,9 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from bookbuild import cells, layout, pages
+from bookbuild import cells, layout, pages, views
 from bookbuild.languages import LANGUAGES
+from bookbuild.views import language_view
 
 PAGES = [*layout.toc_files()]
 
@@ -111,6 +112,16 @@ def test_solutions_are_folded_behind_a_toggle(built_site, executed, chapter):
     for lang, label in (("en", "Show solution"), ("zh-hant", "顯示解答"), ("zh-hans", "显示解答")):
         text = (built_site / lang / f"{chapter.page}.html").read_text(encoding="utf-8")
         assert text.count(label) == answers, lang
+
+
+def test_checks_are_folded_behind_a_toggle_of_their_own(built_site, executed, chapter):
+    """The asserts that close a demonstration fold away under "Show check", in the page's language."""
+    nb = executed[chapter.id]
+    for lang in LANGUAGES:
+        folded = [c for c in language_view(nb, lang).cells if c.get("metadata", {}).get("mystnb", {})
+                  .get("code_prompt_show") == lang.pick(views.SHOW_CHECK)]
+        text = (built_site / lang.code / f"{chapter.page}.html").read_text(encoding="utf-8")
+        assert text.count(lang.pick(views.SHOW_CHECK)) == len(folded), lang.code
 
 
 # --- The theme's words in each Chinese edition's own script ----------------------------------------

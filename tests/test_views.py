@@ -6,7 +6,10 @@ import pytest
 
 from bookbuild import cells
 from bookbuild.languages import LANGUAGES, ZH_TAG
+from bookbuild import views
 from bookbuild.views import language_view
+
+CHECK_SUFFIX = "-check"
 
 TRADITIONAL_ONLY = "門與體們裡這說"   # characters that never survive conversion to Simplified Chinese
 
@@ -28,7 +31,7 @@ def test_view_keeps_only_its_language(executed, chapter, lang):
 def test_view_removes_hidden_tests_and_folds_solutions(executed, chapter):
     nb = executed[chapter.id]
     view = language_view(nb, LANGUAGES[1])
-    code = [c for c in view.cells if c.cell_type == "code"]
+    code = [c for c in view.cells if c.cell_type == "code" and not c.id.endswith(CHECK_SUFFIX)]
     assert len(code) == sum(c.cell_type == "code" for c in nb.cells)
     text = "\n".join(c.source for c in code)
     assert "HIDDEN TESTS" not in text and "autograder" not in text and "BEGIN SOLUTION" not in text
@@ -41,10 +44,10 @@ def test_omitting_solutions_leaves_the_stub_and_no_output(executed, chapter):
     nb = executed[chapter.id]
     view = language_view(nb, LANGUAGES[0], solutions="omit")
     source_answers = [c for c in nb.cells if cells.is_answer(c)]
-    view_code = [c for c in view.cells if c.cell_type == "code"]
-    source_code = [c for c in nb.cells if c.cell_type == "code"]
-    for original, shown in zip(source_code, view_code):
+    shown_by_id = {c.id: c for c in view.cells if c.cell_type == "code"}
+    for original in nb.cells:
         if cells.is_answer(original):
+            shown = shown_by_id[original.id]
             assert "raise NotImplementedError()" in shown.source and not shown.outputs
             solution = original.source.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
             assert all(line.strip() not in shown.source for line in solution.splitlines() if len(line.strip()) > 12)
@@ -52,9 +55,47 @@ def test_omitting_solutions_leaves_the_stub_and_no_output(executed, chapter):
 
 
 def test_other_code_cells_are_the_executed_source(executed, chapter):
+    """A demonstration shows its executed source and outputs, its closing checks (if any) split off
+    into a folded cell of their own that has no output."""
     nb = executed[chapter.id]
     view = language_view(nb, LANGUAGES[2])
-    pairs = zip((c for c in nb.cells if c.cell_type == "code"), (c for c in view.cells if c.cell_type == "code"))
-    for original, shown in pairs:
-        if not (cells.is_answer(original) or cells.is_test(original)):
-            assert shown.source == original.source and shown.outputs == original.outputs
+    shown = {c.id: c for c in view.cells if c.cell_type == "code"}
+    for original in nb.cells:
+        if original.cell_type != "code" or cells.is_answer(original) or cells.is_test(original):
+            continue
+        work, check = shown[original.id], shown.get(original.id + CHECK_SUFFIX)
+        assert work.outputs == original.outputs
+        if check is None:
+            assert work.source == original.source
+        else:
+            assert f"{work.source}\n{check.source}".split() == original.source.split()
+            assert not check.outputs and "hide-input" in check.metadata.tags
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_checks_that_end_a_demonstration_are_folded(executed, chapter, lang):
+    """No code the page shows unfolded ends in an assert: the reader meets the checks behind a
+    "Show check" toggle in the page's language."""
+    nb = executed[chapter.id]
+    exercises = {c.id for c in nb.cells if cells.is_answer(c) or cells.is_test(c)}  # visible tests stay in view
+    view = language_view(nb, lang)
+    for cell in view.cells:
+        if cell.cell_type != "code" or "hide-input" in cells.tags(cell) or cell.id in exercises:
+            continue
+        assert cells.trailing_check(cell.source) is None, f"unfolded check:\n{cell.source[-300:]}"
+    folded = [c for c in view.cells if c.get("metadata", {}).get("mystnb", {}).get("code_prompt_show")
+              == lang.pick(views.SHOW_CHECK)]
+    assert all(cells.trailing_check(c.source) == ("", c.source.strip()) for c in folded)
+
+
+@pytest.mark.parametrize("source, split", [
+    ("y = f(x)\nprint(y)\n# matches the closed form\nassert y == 2\nnp.testing.assert_allclose(y, 2.0)",
+     ("y = f(x)\nprint(y)", "# matches the closed form\nassert y == 2\nnp.testing.assert_allclose(y, 2.0)")),
+    ("for a, b in pairs:\n    torch.testing.assert_close(a, b)", ("", "for a, b in pairs:\n    torch.testing.assert_close(a, b)")),
+    ("assert x > 0\ny = x + 1", None),                     # a check in the middle stays
+    ("assert_x = 3\nassert_x", None),                      # a name that merely starts with assert
+    ("%%time\nassert 1", None),                             # a cell magic is not Python
+    ("for a in pairs:\n    assert a\nelse:\n    done()", None),
+])
+def test_trailing_checks_are_found(source, split):
+    assert cells.trailing_check(source) == split
