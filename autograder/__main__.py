@@ -2,6 +2,7 @@
 
     grade ASSIGNMENT   grade every submission in submitted/<student>/ASSIGNMENT/
     report ASSIGNMENT  per-student, per-cell scores and the reason for every lost point
+                       (as text, JSON, CSV, statistics, or an HTML page with histograms)
     keys ASSIGNMENT    build the answer key (also needed by plain `nbgrader autograde`)
 
 Run it from the course folder (the one with nbgrader_config.py).
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> None:
                        help="one row per student: cell scores, late penalty, total (for a gradebook import)")
     shape.add_argument("--stats", action="store_true",
                        help="per grade cell: mean, share with full marks, the most common reasons")
+    shape.add_argument("--html", metavar="DIR", type=Path,
+                       help="write DIR/index.html: histograms, per-cell statistics, every student's scores")
     r.add_argument("--student", help="only this student's records")
     k = sub.add_parser("keys", help="build the answer key of an assignment")
     k.add_argument("assignment")
@@ -66,6 +69,11 @@ def main(argv: list[str] | None = None) -> None:
             records = [r for r in records if r["student"] == args.student]
             if not records:
                 sys.exit(f"no graded submission of {args.student!r} in {args.assignment}")
+        if args.html:
+            from . import htmlreport  # matplotlib: loaded only for the page, not for every grading run
+
+            print(f"wrote {htmlreport.write(records, args.assignment, args.html)}")
+            return
         shape = report.as_json if args.json else report.as_csv if args.csv else \
             report.statistics if args.stats else report.table
         print(shape(records), end="" if args.csv else "\n")

@@ -2,9 +2,9 @@
 
 Every graded notebook leaves a JSON record in ``.autograder/results/<assignment>/``;
 ``python -m autograder report`` prints them as a table, JSON, a CSV for a gradebook
-import, or per-exercise statistics, and ``grade`` uses them to skip submissions
-already graded with the same key, so a run that was interrupted resumes where it
-stopped.
+import, or per-exercise statistics (``htmlreport`` draws them as a page), and ``grade``
+uses them to skip submissions already graded with the same key, so a run that was
+interrupted resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import course
@@ -64,7 +65,7 @@ def with_gradebook(records: list[dict], scores: dict[tuple[str, str], dict]) -> 
     return merged
 
 
-def _total(record: dict) -> tuple[float, float]:
+def total(record: dict) -> tuple[float, float]:
     """(score after the late penalty, maximum) of one record."""
     raw = sum(c["score"] or 0 for c in record["cells"])
     return max(0.0, raw - record.get("late_penalty", 0.0)), sum(c["max_score"] for c in record["cells"])
@@ -76,10 +77,10 @@ def table(records: list[dict]) -> str:
         return "no graded submissions"
     lines = []
     for record in records:
-        total, maximum = _total(record)
+        points, maximum = total(record)
         late = f", late penalty {record['late_penalty']:g}" if record.get("late_penalty") else ""
         late += ", no sandbox" if not record.get("sandboxed", True) else ""
-        lines.append(f"{record['student']}  {record['notebook']}  {total:g}/{maximum:g}  (run: {record['run']}{late})")
+        lines.append(f"{record['student']}  {record['notebook']}  {points:g}/{maximum:g}  (run: {record['run']}{late})")
         lines += [f"    {problem['kind']}: {problem['message']}" for problem in record["problems"]]
         for cell in record["cells"]:
             score = "to grade by hand" if cell["score"] is None else f"{cell['score']:g}/{cell['max_score']:g}"
@@ -94,13 +95,13 @@ def summary(records: list[dict]) -> str:
     """One line per student: the summary table printed at the end of a grading run."""
     rows = [("student", "notebook", "score", "errors")]
     for record in records:
-        total, maximum = _total(record)
+        points, maximum = total(record)
         errors = sorted({p["kind"] for p in record["problems"]} |
                         ({record["run"]} if record["run"] not in ("done",) else set()) |
                         {GRADER_ERROR for c in record["cells"] if any(r.startswith(GRADER_ERROR) for r in c["reasons"])} |
                         ({"no sandbox"} if not record.get("sandboxed", True) else set()) |
                         set(record.get("answer_errors", [])))
-        rows.append((record["student"], record["notebook"], f"{total:g}/{maximum:g}", ", ".join(errors) or "-"))
+        rows.append((record["student"], record["notebook"], f"{points:g}/{maximum:g}", ", ".join(errors) or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
 
@@ -117,12 +118,12 @@ def as_csv(records: list[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["student", "notebook", *grade_ids, "late_penalty", "total", "max_score"])
-    for record in sorted(records, key=_by_student):
+    for record in sorted(records, key=by_student):
         scores = {c["grade_id"]: c["score"] for c in record["cells"]}
-        total, maximum = _total(record)
+        points, maximum = total(record)
         writer.writerow([record["student"], record["notebook"],
                          *("" if scores.get(g) is None else f"{scores[g]:g}" for g in grade_ids),
-                         f"{record.get('late_penalty', 0.0):g}", f"{total:g}", f"{maximum:g}"])
+                         f"{record.get('late_penalty', 0.0):g}", f"{points:g}", f"{maximum:g}"])
     return out.getvalue()
 
 
@@ -130,30 +131,56 @@ def as_csv(records: list[dict]) -> str:
 _SPECIFICS = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?|'[^']*'|\([^()]*\)")
 
 
-def statistics(records: list[dict], common: int = 3) -> str:
-    """Per grade cell: how many were graded, the mean score, the share with full marks, and the
-    most common reasons for lost points (their numbers masked, so one mistake counts once)."""
-    if not records:
-        return "no graded submissions"
+@dataclass
+class CellStatistics:
+    """How one grade cell went: its scores (a cell waiting for a manual grade has none yet), and the
+    most common reasons for lost points, each with the number of submissions it was the first for."""
+    grade_id: str
+    max_score: float
+    scores: list[float]
+    waiting: int
+    reasons: list[tuple[str, int]]
+
+    @property
+    def mean(self) -> float:
+        return sum(self.scores) / len(self.scores)
+
+    @property
+    def full_marks(self) -> float:
+        """The share of the scored cells with full marks."""
+        return sum(score >= self.max_score for score in self.scores) / len(self.scores)
+
+
+def cell_statistics(records: list[dict], common: int = 3) -> list[CellStatistics]:
+    """Per grade cell, in the notebook's order: the scores, and the ``common`` most frequent first
+    reasons for lost points, their numbers masked so that one mistake counts once."""
     by_cell: dict[str, list[dict]] = {}
     for record in records:
         for cell in record["cells"]:
             by_cell.setdefault(cell["grade_id"], []).append(cell)
-    lines = [f"{len(records)} graded notebook(s)"]
+    found = []
     for grade_id, cells in by_cell.items():
         scored = [c for c in cells if c["score"] is not None]
-        maximum = cells[0]["max_score"]
-        if not scored:
-            lines.append(f"{grade_id:<28} {len(cells)} waiting for a manual grade")
-            continue
-        mean = sum(c["score"] for c in scored) / len(scored)
-        full = sum(c["score"] >= c["max_score"] for c in scored) / len(scored)
-        lines.append(f"{grade_id:<28} mean {mean:.2f}/{maximum:g}   full marks {full:.0%}   "
-                     f"graded {len(scored)}/{len(cells)}")
         reasons = Counter(_SPECIFICS.sub("#", reason) for c in scored if c["score"] < c["max_score"]
                           for reason in c["reasons"][:1])
-        for reason, count in reasons.most_common(common):
-            lines.append(f"    {count:>3} x {reason}")
+        found.append(CellStatistics(grade_id, cells[0]["max_score"], [c["score"] for c in scored],
+                                    len(cells) - len(scored), reasons.most_common(common)))
+    return found
+
+
+def statistics(records: list[dict], common: int = 3) -> str:
+    """Per grade cell: how many were graded, the mean score, the share with full marks, and the
+    most common reasons for lost points."""
+    if not records:
+        return "no graded submissions"
+    lines = [f"{len(records)} graded notebook(s)"]
+    for cell in cell_statistics(records, common):
+        if not cell.scores:
+            lines.append(f"{cell.grade_id:<28} {cell.waiting} waiting for a manual grade")
+            continue
+        lines.append(f"{cell.grade_id:<28} mean {cell.mean:.2f}/{cell.max_score:g}   "
+                     f"full marks {cell.full_marks:.0%}   graded {len(cell.scores)}/{len(cell.scores) + cell.waiting}")
+        lines += [f"    {count:>3} x {reason}" for reason, count in cell.reasons]
     return "\n".join(lines)
 
 
@@ -162,7 +189,7 @@ def changes(before: list[dict], after: list[dict]) -> list[str]:
     totals and the grade cells that moved, with the first new reason of each that lost points."""
     previous = {(r["student"], r["notebook"]): r for r in before}
     lines = []
-    for record in sorted(after, key=_by_student):
+    for record in sorted(after, key=by_student):
         old = previous.get((record["student"], record["notebook"]))
         if old is None:
             continue
@@ -174,13 +201,13 @@ def changes(before: list[dict], after: list[dict]) -> list[str]:
                 why = f" ({cell['reasons'][0]})" if cell["reasons"] and cell["score"] != cell["max_score"] else ""
                 moved.append(f"{cell['grade_id']} {_score(was)} -> {_score(cell['score'])}{why}")
         if moved:
-            (a, _), (b, _) = _total(old), _total(record)
+            (a, _), (b, _) = total(old), total(record)
             lines.append(f"{record['student']}  {record['notebook']}  {a:g} -> {b:g} ({b - a:+g}): "
                          + "; ".join(moved))
     return lines
 
 
-def _by_student(record: dict) -> tuple[str, str]:
+def by_student(record: dict) -> tuple[str, str]:
     return record["student"], record["notebook"]
 
 

@@ -484,10 +484,20 @@ def test_a_second_ctrl_c_stops_at_once(tmp_path):
     assert not gc.results(root), "a submission was recorded although none finished"
 
 
+def html_report(root: Path, folder: Path) -> dict[str, list[str]]:
+    """``report --html``'s students table: the cells of each student's row ("*": graded by hand)."""
+    gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--html", str(folder))
+    page = (folder / "index.html").read_text()
+    rows = re.findall(rf'<tr id="([^"]+)\.{gc.ASSIGNMENT}">(.*?)</tr>', page)
+    cell = re.compile(r'<td( class="manual")?[^>]*>([^<]*)</td>')
+    return {student: [text + ("*" if manual else "") for manual, text in cell.findall(row)][2:]
+            for student, row in rows}
+
+
 def test_report_follows_the_gradebook_after_manual_grading_and_late_penalties(tmp_path):
-    """The report, the end-of-run summary and `nbgrader export` agree: a manual grade from the
-    formgrader and a late penalty (penalty_method "zero") show in all three, and a forced regrade
-    keeps the manual grade without asking for it again."""
+    """The report (text and HTML), the end-of-run summary and `nbgrader export` agree: a manual grade
+    from the formgrader and a late penalty (penalty_method "zero") show in all of them, and a forced
+    regrade keeps the manual grade without asking for it again."""
     from nbgrader.api import Gradebook
 
     root = gc.make_course(tmp_path / "course")
@@ -499,10 +509,17 @@ def test_report_follows_the_gradebook_after_manual_grading_and_late_penalties(tm
     (late / "timestamp.txt").write_text("2026-06-02 00:00:00.000000 UTC")
     summary = gc.run(root, "autograder", "grade", gc.ASSIGNMENT).stdout
     assert re.search(rf"late\s+{gc.ASSIGNMENT}\s+0/{gc.TOTAL}", summary), summary
+    before = html_report(root, tmp_path / "before")
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # what the formgrader does
         grade = gb.find_grade("double-tests", gc.ASSIGNMENT, gc.ASSIGNMENT, "hand_graded")
         grade.manual_score = 2
         gb.db.commit()
+    after = html_report(root, tmp_path / "after")
+    assert before["hand_graded"] == ["0", "1", "2", "1", "0", f"{gc.TOTAL - 2}/{gc.TOTAL}"]
+    assert after["hand_graded"] == ["2*", "1", "2", "1", "0", f"{gc.TOTAL}/{gc.TOTAL}"]
+    assert before["late"] == after["late"] == ["2", "1", "2", "1", f"{gc.TOTAL}", f"0/{gc.TOTAL}"]
+    assert_bars_count((tmp_path / "before" / "totals.svg").read_text(), [1, 0, 0, 0, 1, 0, 0])
+    assert_bars_count((tmp_path / "after" / "totals.svg").read_text(), [1, 0, 0, 0, 0, 0, 1])
     text = gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
     assert f"hand_graded  {gc.ASSIGNMENT}  {gc.TOTAL}/{gc.TOTAL}" in text and "graded by hand" in text
     assert f"late  {gc.ASSIGNMENT}  0/{gc.TOTAL}" in text and f"late penalty {gc.TOTAL}" in text
@@ -514,3 +531,69 @@ def test_report_follows_the_gradebook_after_manual_grading_and_late_penalties(tm
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         grade = gb.find_grade("double-tests", gc.ASSIGNMENT, gc.ASSIGNMENT, "hand_graded")
         assert grade.manual_score == 2 and not grade.needs_manual_grade
+
+
+# --------------------------------------------------------------------------- the HTML report and its plots
+
+# A bar of a histogram in the SVG: its group id (plots.histogram names them), the y of its base and of its top.
+SVG_BAR = re.compile(r'<g id="bar-(\d+)">\s*<path d="M [-\d.]+ ([-\d.]+)\s+L [-\d.]+ [-\d.]+\s+L [-\d.]+ ([-\d.]+)')
+
+
+def bar_heights(svg: str) -> list[float]:
+    bars = SVG_BAR.findall(svg)
+    assert [int(index) for index, _, _ in bars] == list(range(len(bars)))
+    return [float(base) - float(top) for _, base, top in bars]
+
+
+def assert_bars_count(svg: str, counts: list[int]) -> None:
+    """The SVG has one bar per count, each as high as its count (in the unit of the highest)."""
+    heights = bar_heights(svg)
+    assert len(heights) == len(counts), (heights, counts)
+    unit = max(heights) / max(counts)
+    assert heights == pytest.approx([count * unit for count in counts], abs=0.01), (heights, counts)
+
+
+def students_per_point(scores: list[float], maximum: int) -> list[int]:
+    return [sum(score == point for score in scores) for point in range(maximum + 1)]
+
+
+def test_histogram_bins_count_the_students_of_each_score():
+    from autograder import plots
+
+    edges, counts = plots.bins([0, 1, 1, 2.5, 6, 6], 6)
+    assert edges == [-0.5, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5]  # one bar per whole point, centred on it
+    assert counts == [1, 2, 0, 1, 0, 0, 2]
+    edges, counts = plots.bins([0, 4.9, 5, 99, 100, 100], 100)  # above MAX_BARS points: equal bins
+    assert len(counts) == plots.MAX_BARS and edges[0] == 0 and edges[-1] == 100
+    assert counts[0] == 2 and counts[1] == 1 and counts[-1] == 3 and sum(counts) == 6
+    assert plots.bins([0, 0, 0], 0)[1] == [3]
+
+
+def test_plots_are_the_same_bytes_for_the_same_scores(tmp_path):
+    from autograder import plots
+
+    for name in ("a", "b"):
+        plots.save(plots.histogram([0, 1, 2, 2], 2, "same"), tmp_path / name)
+    for suffix in (".svg", ".png"):
+        assert (tmp_path / f"a{suffix}").read_bytes() == (tmp_path / f"b{suffix}").read_bytes(), suffix
+    assert_bars_count((tmp_path / "a.svg").read_text(), [1, 1, 2])
+
+
+def test_html_report_shows_histograms_statistics_and_every_student(graded, tmp_path):
+    root, folder = graded["root"], tmp_path / "html"
+    gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--html", str(folder))
+    records = json.loads(gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--json").stdout)
+    page = (folder / "index.html").read_text()
+    assert not re.search(r"https?:", page), "the page must open from disk, with no address outside it"
+    assert_bars_count((folder / "totals.svg").read_text(), students_per_point([total(r) for r in records], gc.TOTAL))
+    for grade_id, points in gc.POINTS.items():
+        svg = folder / f"cell-{grade_id}.svg"
+        assert svg.is_file() and svg.with_suffix(".png").is_file(), grade_id
+        scores = [c["score"] for r in records for c in r["cells"] if c["grade_id"] == grade_id]
+        assert_bars_count(svg.read_text(), students_per_point(scores, points))
+        assert f'<img src="cell-{grade_id}.svg"' in page and f"<h3>{grade_id}</h3>" in page
+    assert '<img src="totals.svg"' in page and (folder / "totals.png").is_file()
+    assert "mean " in page and "full marks" in page and "values differ" in page
+    for record in records:
+        row = re.search(rf'<tr id="{record["student"]}\.{gc.ASSIGNMENT}">(.*?)</tr>', page)
+        assert row and f">{total(record):g}/{gc.TOTAL}</td>" in row.group(1), record["student"]
