@@ -387,3 +387,15 @@ def test_the_driver_s_last_record_is_seen_when_it_arrives_in_two_pieces():
     os.close(write_end)
     reader.join(timeout=10)
     assert reader.saw_done and [r["type"] for r in reader.records()] == ["cell", "done"]
+
+
+def test_nbformat_starts_without_compiling_a_grammar():
+    """Every nbgrader and grader command imports nbformat, which imports jsonschema's format checks.
+    From jsonschema 4.25 those pull in rfc3987-syntax, whose Lark grammar is compiled on import
+    (about 2 CPU seconds per command); requirements.txt pins jsonschema below it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, nbformat; print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]", f"nbformat's import loads {loaded.strip()}"
