@@ -46,7 +46,7 @@ def histogram(scores: list[float], maximum: float, title: str) -> Figure:
     bars = axes.bar(edges[:-1], counts, width=np.diff(edges), align="edge", edgecolor="white")
     for index, bar in enumerate(bars):
         bar.set_gid(f"bar-{index}")
-    axes.set(title=title, xlabel="points", ylabel="students")
+    axes.set(title=title, xlabel="points", ylabel="students", xlim=(edges[0], edges[-1]))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     figure.tight_layout()
