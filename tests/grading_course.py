@@ -31,6 +31,7 @@ REFERENCE = {
     "deriv-answer": "deriv = sp.cos(x) * y\n",
     "pick-answer": 'pick = "b"\n',
 }
+WRONG_DOUBLE = "def double(x):\n    return np.asarray(x, dtype=float)\n"  # the commonest mistake: x, not 2x
 
 
 def _answer(grade_id: str, body: str) -> nbformat.NotebookNode:

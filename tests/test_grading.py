@@ -62,7 +62,6 @@ def correct(**changes):
     return {**CORRECT, **changes}
 
 
-WRONG_DOUBLE = "def double(x):\n    return np.asarray(x, dtype=float)\n"
 
 
 def _drop(grade_id):
@@ -106,10 +105,10 @@ def cases(port: int) -> list[Case]:
     return [
         # ---------------------------------------------------------------- honest
         Case("correct", "fully correct", 6, answers=correct(), honest=True),
-        Case("partial", "double is wrong, the rest right", 4, "values differ", answers=correct(**{"double-answer": WRONG_DOUBLE}), honest=True),
+        Case("partial", "double is wrong, the rest right", 4, "values differ", answers=correct(**{"double-answer": gc.WRONG_DOUBLE}), honest=True),
         Case("tolerance", "double off by 1e-12", 6, answers=correct(**{"double-answer": "def double(x):\n    return 2 * np.asarray(x, dtype=float) + 1e-12\n"}), honest=True),
         Case("wrong", "every answer wrong", 0, "values differ", honest=True, answers={
-            "double-answer": WRONG_DOUBLE, "count-answer": "count = 3960\n", "deriv-answer": "deriv = sp.sin(x)\n",
+            "double-answer": gc.WRONG_DOUBLE, "count-answer": "count = 3960\n", "deriv-answer": "deriv = sp.sin(x)\n",
             "pick-answer": 'pick = "a"\n'}),
         Case("blank", "nothing answered", 0, "NotImplementedError", honest=True),
         Case("warns", "correct, but double issues a UserWarning (stderr)", 6, honest=True, answers=correct(**{"double-answer":
@@ -120,10 +119,10 @@ def cases(port: int) -> list[Case]:
         Case("patch_numpy", "replaces np.isclose and np.allclose, wrong double", 4, "values differ", answers=correct(**{"double-answer":
             "np.allclose = lambda *a, **k: True\n"
             "np.isclose = lambda a, b, **k: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)\n"
-            + WRONG_DOUBLE})),
+            + gc.WRONG_DOUBLE})),
         Case("patch_judge", "replaces the grader's judge function and np.allclose; every answer wrong", 0, "values differ",
              answers={"double-answer": "import autograder.authoring as _authoring\n_authoring.judge = lambda entry, replies: []\n"
-                                       "np.allclose = lambda *a, **k: True\n" + WRONG_DOUBLE,
+                                       "np.allclose = lambda *a, **k: True\n" + gc.WRONG_DOUBLE,
                       "count-answer": "count = 1\n", "deriv-answer": "deriv = x * y\n", "pick-answer": 'pick = "a"\n'}),
         Case("read_solutions", "finds the reference notebook on disk and runs it", 4, "values differ", answers=correct(**{"double-answer":
             "import json, os\n\ndef double(x):\n    here = os.path.abspath(os.getcwd())\n"
@@ -162,7 +161,7 @@ def cases(port: int) -> list[Case]:
         Case("retyped_cell", "turned the count answer into markdown", 5, "changed from a code cell", answers=correct(), edit=_retype("count-answer")),
         Case("edited_points", "raised the points of a test to 200", 4, "points", answers=correct(), edit=_points("double-tests", 200)),
         Case("edited_test", "replaced a test by `pass`, wrong double", 4, "values differ",
-             answers=correct(**{"double-answer": WRONG_DOUBLE}), edit=_test_source("double-tests", "pass\n")),
+             answers=correct(**{"double-answer": gc.WRONG_DOUBLE}), edit=_test_source("double-tests", "pass\n")),
         Case("renamed", "handed in under another file name", 0, "renamed", answers=correct(), filename="quiz (1).ipynb"),
         Case("oversized", "a 6 MB notebook", 0, "the limit is", answers=correct(), edit=_bloat),
     ]
@@ -402,7 +401,7 @@ def test_grading_on_a_dask_cluster(tmp_path):
 
     root = gc.make_course(tmp_path / "course")
     gc.submit(root, "right", correct())
-    gc.submit(root, "half", correct(**{"double-answer": WRONG_DOUBLE}))
+    gc.submit(root, "half", correct(**{"double-answer": gc.WRONG_DOUBLE}))
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         result = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--dask-scheduler", cluster.scheduler_address)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -504,7 +503,7 @@ def test_report_follows_the_gradebook_after_manual_grading_and_late_penalties(tm
     with (root / "nbgrader_config.py").open("a") as config:
         config.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
     gc.run(root, "nbgrader", "db", "assignment", "add", gc.ASSIGNMENT, "--duedate=2026-06-01 00:00:00 UTC")
-    gc.submit(root, "hand_graded", correct(**{"double-answer": WRONG_DOUBLE}))
+    gc.submit(root, "hand_graded", correct(**{"double-answer": gc.WRONG_DOUBLE}))
     late = gc.submit(root, "late", correct()).parent
     (late / "timestamp.txt").write_text("2026-06-02 00:00:00.000000 UTC")
     summary = gc.run(root, "autograder", "grade", gc.ASSIGNMENT).stdout

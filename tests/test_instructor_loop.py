@@ -24,7 +24,6 @@ from pathlib import Path
 import nbformat
 
 import grading_course as gc
-from test_grading import WRONG_DOUBLE
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -46,7 +45,7 @@ STEPS = [
 README_VALUES = {"assignment": "ch10_rnn", "student": "alice", "duedate": '"2026-12-15 23:59:00 UTC"'}
 COMMAND = {name: template for _, name, template in STEPS}
 
-ANSWERS = {"alice": gc.REFERENCE, "bob": {**gc.REFERENCE, "double-answer": WRONG_DOUBLE}, "carol": gc.REFERENCE}
+ANSWERS = {"alice": gc.REFERENCE, "bob": {**gc.REFERENCE, "double-answer": gc.WRONG_DOUBLE}, "carol": gc.REFERENCE}
 MANUAL_COMMENT = "Right idea; the factor 2 is missing."
 
 
