@@ -111,7 +111,7 @@ def grade(root: Path, args) -> None:
     students = args.student or submitting_students(coursedir, args.assignment)
     release = Path(coursedir.format_path(coursedir.release_directory, ".", args.assignment))
     masters = {nb: integrity.read_master(release / f"{nb}.ipynb") for nb in notebooks}
-    limits = {"timeout": args.timeout, "memory_mb": args.memory}
+    limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
     work = []
     for student in students:
         folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))

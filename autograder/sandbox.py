@@ -88,14 +88,14 @@ def stop_all() -> None:
         _kill_group(process)
 
 
-def run_job(job: dict, limits: dict | None = None, sandbox: bool = True) -> dict:
+def run_job(job: dict, limits: Limits | None = None, sandbox: bool = True) -> dict:
     """Run one job (cells and requests) and return the driver's records as plain data.
 
     A run that ends badly as a whole (the time limit, a flood of the result
     pipe, the sandbox killed from inside) is run again without the cell it was
     stuck in, so that the cell costs only the exercises that depend on it.
     """
-    limits = Limits(**(limits or {}))
+    limits = limits or Limits()
     skipped: dict[int, str] = {}
     uid = _UIDS.acquire()
     try:
@@ -337,6 +337,6 @@ _UIDS = _UidPool()
 def check_available() -> None:
     """Raise SandboxUnavailable unless a trivial sandbox starts and answers (checked once per process)."""
     job = {"cells": [{"role": "master", "source": "x = 1"}], "requests": [{"name": "x", "kind": "value"}]}
-    outcome = run_job(job, {"timeout": 20})
+    outcome = run_job(job, Limits(timeout=20))
     if outcome["status"] != "done":
         raise SandboxUnavailable(f"bubblewrap could not start a sandbox: {outcome['detail']}")
