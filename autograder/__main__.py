@@ -19,8 +19,6 @@ import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from traitlets.config.loader import PyFileConfigLoader
-
 from . import course, grading, integrity, keys, report, sandbox
 from .gradebook import GradebookWriter, current_scores, graded_notebook
 
@@ -190,8 +188,7 @@ def submitting_students(coursedir, assignment: str) -> list[str]:
 def course_directory(root: Path):
     from nbgrader.coursedir import CourseDirectory
 
-    config = PyFileConfigLoader(course.CONFIG_FILE, path=str(root)).load_config()
-    return CourseDirectory(config=config)
+    return CourseDirectory(config=course.nbgrader_config(root))
 
 
 def make_executor(jobs: int, dask_scheduler: str | None) -> Executor:

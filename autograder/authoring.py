@@ -306,12 +306,6 @@ def current_mode() -> str:
     return "compare"
 
 
-def declarations(source: str) -> list[str]:
-    """The exercise names a test cell declares in its hidden block."""
-    hidden = source.split("### BEGIN HIDDEN TESTS")[-1] if "### BEGIN HIDDEN TESTS" in source else ""
-    return DECLARATION.findall(hidden)
-
-
 def stored_entry(name: str) -> dict:
     """The answer-key entry for ``name`` of the assignment being graded (cwd's name)."""
     root = course.find_root()

@@ -1,11 +1,18 @@
 """``make bench-grade``: this grader against plain ``nbgrader autograde`` on 100 submissions.
 
-The submissions are answers to the pilot chapter (ch10_rnn), drawn with a
-fixed seed from a catalogue of answers students actually give: correct ones
-written in different ways, answers with a typical mistake, answers that raise,
-and correct but slow ones. Both graders grade the same files with the same
-answer key, each in its own copy of the course; the bench prints both wall
-times, their ratio, and how often the two agree cell by cell.
+The submissions answer one chapter (``--chapter``, chapter 10 by default) and are derived from
+that chapter's own reference and release, so the bench follows the chapter when it changes. Each
+answer cell of a submission is, drawn with a fixed seed:
+
+* the reference solution, as a perfect student writes it;
+* a wrong answer: the reference followed by a line that spoils what the exercise checks, the way
+  its kind allows (a value or a function's result moved off, a formula doubled, a choice that is
+  not an option);
+* the release's stub, which raises ``NotImplementedError`` (an exercise left undone);
+* the reference after a one-second sleep (a slow answer).
+
+Both graders grade the same files with the same answer key, each in its own copy of the course;
+the bench prints both wall times, their ratio, and how often the two agree cell by cell.
 """
 
 from __future__ import annotations
@@ -22,125 +29,91 @@ from pathlib import Path
 
 import nbformat
 
-from . import course
+from . import course, markers, pruning
 
-ASSIGNMENT = "ch10_rnn"
-
-CORRECT = {
-    "rnn_forward-answer": [
-        "def rnn_forward(xs, h0, U, W, V, b, c):\n    h = np.asarray(h0, dtype=float)\n    hs, ys = [], []\n"
-        "    for x in xs:\n        h = np.tanh(U @ x + W @ h + b)\n        hs.append(h)\n        ys.append(V @ h + c)\n"
-        "    return np.array(hs), np.array(ys)\n",
-        "def rnn_forward(xs, h0, U, W, V, b, c):\n    states = [np.asarray(h0, dtype=float)]\n    for x in xs:\n"
-        "        states.append(np.tanh(U @ x + W @ states[-1] + b))\n    hs = np.stack(states[1:])\n"
-        "    return hs, hs @ V.T + c\n",
-    ],
-    "clip_by_norm-answer": [
-        "def clip_by_norm(g, max_norm):\n    g = np.asarray(g, dtype=float)\n    norm = np.linalg.norm(g.ravel())\n"
-        "    return g * (max_norm / norm) if norm > max_norm else g.copy()\n",
-        "def clip_by_norm(g, max_norm):\n    g = np.array(g, dtype=np.float64)\n    norm = np.sqrt((g ** 2).sum())\n"
-        "    if norm <= max_norm:\n        return g\n    return g / norm * max_norm\n",
-    ],
-    "lstm_step-answer": [
-        "def lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):\n"
-        "    i, f, g, o = (x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh).chunk(4, dim=-1)\n"
-        "    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)\n    return torch.sigmoid(o) * torch.tanh(c), c\n",
-    ],
-    "dh_dcprev-answer": [
-        "dh_dcprev = o_t * (1 - sp.tanh(f_t * c_prev + i_t * g_t) ** 2) * f_t\n",
-        "dh_dcprev = sp.diff(o_t * sp.tanh(f_t * c_prev + i_t * g_t), c_prev)\n",
-        "dh_dcprev = f_t * o_t / sp.cosh(f_t * c_prev + i_t * g_t) ** 2\n",
-    ],
-    "gru_step-answer": [
-        "def gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):\n"
-        "    xr, xz, xn = (x @ weight_ih.T + bias_ih).chunk(3, dim=-1)\n"
-        "    hr, hz, hn = (h @ weight_hh.T + bias_hh).chunk(3, dim=-1)\n"
-        "    r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)\n"
-        "    return (1 - z) * torch.tanh(xn + r * hn) + z * h\n",
-    ],
-    "lstm_param_count-answer": [
-        "def lstm_param_count(input_size, hidden_size, convention):\n"
-        "    per_gate = hidden_size * (input_size + hidden_size) + hidden_size\n"
-        "    if convention == 'pytorch':\n        per_gate += hidden_size\n    return 4 * per_gate\n",
-    ],
-    "bigru_params-answer": ["bigru_params = 3600\n",
-                            "bigru_params = sum(p.numel() for p in nn.GRU(8, 20, bidirectional=True).parameters())\n"],
-    "why_more_params-answer": ['why_more_params = "b"\n'],
-}
-
-MISTAKES = {
-    "rnn_forward-answer": ["def rnn_forward(xs, h0, U, W, V, b, c):\n    h, hs, ys = h0, [], []\n    for x in xs:\n"
-                           "        h = np.tanh(U @ x + W @ h)\n        hs.append(h)\n        ys.append(V @ h + c)\n"
-                           "    return np.array(hs), np.array(ys)\n"],
-    "clip_by_norm-answer": ["def clip_by_norm(g, max_norm):\n    return np.clip(np.asarray(g, dtype=float), -max_norm, max_norm)\n"],
-    "lstm_step-answer": ["def lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):\n"
-                         "    i, f, o, g = (x @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh).chunk(4, dim=-1)\n"
-                         "    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)\n"
-                         "    return torch.sigmoid(o) * torch.tanh(c), c\n"],
-    "dh_dcprev-answer": ["dh_dcprev = o_t * (1 - sp.tanh(f_t * c_prev + i_t * g_t) ** 2)\n", "dh_dcprev = f_t\n"],
-    "gru_step-answer": ["def gru_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh):\n"
-                        "    xr, xz, xn = (x @ weight_ih.T + bias_ih).chunk(3, dim=-1)\n"
-                        "    hr, hz, hn = (h @ weight_hh.T + bias_hh).chunk(3, dim=-1)\n"
-                        "    r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)\n"
-                        "    return z * torch.tanh(xn + r * hn) + (1 - z) * h\n"],
-    "lstm_param_count-answer": ["def lstm_param_count(input_size, hidden_size, convention):\n"
-                                "    return 4 * (hidden_size * (input_size + hidden_size) + hidden_size)\n"],
-    "bigru_params-answer": ["bigru_params = 1800\n", "bigru_params = 3360\n"],
-    "why_more_params-answer": ['why_more_params = "a"\n'],
-}
-
-ERRORS = {
-    "rnn_forward-answer": ["def rnn_forward(xs, h0, U, W, V, b, c)\n    return xs\n"],
-    "clip_by_norm-answer": ["def clip_by_norm(g, max_norm):\n    return g * max_norm / norm\n"],
-    "lstm_step-answer": ["def lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):\n"
-                         "    gates = x @ weight_hh.T + h @ weight_ih.T\n    return gates, c\n"],
-    "bigru_params-answer": ["bigru_params = n_parameters(nn.GRU(8, 20, bidirectional=True))\n"],
-}
-
-SLOW = {
-    "clip_by_norm-answer": ["import time\n\ndef clip_by_norm(g, max_norm):\n    time.sleep(0.1)\n"
-                            "    g = np.asarray(g, dtype=float)\n    norm = np.linalg.norm(g.ravel())\n"
-                            "    return g * (max_norm / norm) if norm > max_norm else g.copy()\n"],
-    "bigru_params-answer": ["import time\ntime.sleep(2)\nbigru_params = 3600\n"],
+KINDS = ("correct", "wrong", "stub", "slow")
+SPOIL = "def _spoiled(v):\n    return type(v)(map(_spoiled, v)) if isinstance(v, (tuple, list)) else 1.5 * v + 1\n"
+SPOILERS = {  # what turns the reference's ``name`` into a wrong answer, by exercise kind
+    "value": SPOIL + "{name} = _spoiled({name})\n",
+    "function": SPOIL + "_right_{name} = {name}\n\n\ndef {name}(*args, **kwargs):\n"
+                        "    return _spoiled(_right_{name}(*args, **kwargs))\n",
+    "formula": "{name} = 2 * {name} + 1\n",
+    "choice": '{name} = "none of the options"\n',
 }
 
 
-def submissions(count: int, seed: int = 2026) -> dict[str, tuple[str, dict[str, str]]]:
-    """student -> (kind, answers): half correct, a quarter with mistakes, 15% raising, 10% slow."""
+def answer_cells(source: nbformat.NotebookNode, kinds: dict[str, str],
+                 marks: markers.Markers) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """grade id -> (the reference solution, [(exercise name, kind)]) for each answer cell of the
+    reference: the exercises its test cells declare that it binds, with their kinds (``kinds``, by
+    name, from the answer key)."""
+    found, answers = {}, {}
+    for cell in source.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            reference = marks.without_solution_markers(cell.source)
+            found[meta["grade_id"]] = (reference + "\n", [])
+            answers[meta["grade_id"]] = pruning.names(reference).binds
+        elif meta.get("grade"):
+            for name in marks.declarations(cell.source):
+                owner = next((gid for gid in reversed(answers) if name in answers[gid]), None)
+                if owner is not None:
+                    found[owner][1].append((name, kinds[name]))
+    return found
+
+
+def variant(kind: str, reference: str, exercises: list[tuple[str, str]], stub: str) -> str:
+    if kind == "stub":
+        return stub
+    if kind == "slow":
+        return "import time\ntime.sleep(1)\n" + reference
+    if kind == "wrong" and exercises:
+        return reference + "\n" + "".join(SPOILERS[k].format(name=name) for name, k in exercises)
+    return reference
+
+
+def submissions(source: nbformat.NotebookNode, release: nbformat.NotebookNode, kinds: dict[str, str],
+                marks: markers.Markers, count: int, seed: int = 2026) -> dict[str, tuple[str, dict[str, str]]]:
+    """student -> (kind, answers by grade id): half correct, a quarter with one or two wrong answers,
+    15% with an exercise left undone, 10% with a slow answer."""
+    cells = answer_cells(source, kinds, marks)
+    stubs = {c.metadata.nbgrader.grade_id: c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")}
     rng = random.Random(seed)
-    plan = ["correct"] * (count // 2) + ["mistake"] * (count // 4)
-    plan += ["error"] * (count * 15 // 100)
+    plan = ["correct"] * (count // 2) + ["wrong"] * (count // 4) + ["stub"] * (count * 15 // 100)
     plan += ["slow"] * (count - len(plan))
     students = {}
     for number, kind in enumerate(plan):
-        answers = {cell: rng.choice(variants) for cell, variants in CORRECT.items()}
-        catalogue = {"mistake": MISTAKES, "error": ERRORS, "slow": SLOW}.get(kind, {})
-        for cell in rng.sample(sorted(catalogue), k=min(len(catalogue), rng.randint(1, 2))) if catalogue else []:
-            answers[cell] = rng.choice(catalogue[cell])
+        chosen = rng.sample(sorted(cells), k=min(len(cells), rng.randint(1, 2))) if kind != "correct" else []
+        answers = {gid: variant(kind if gid in chosen else "correct", reference, exercises, stubs[gid])
+                   for gid, (reference, exercises) in cells.items()}
         students[f"student{number:03d}"] = (kind, answers)
     return students
 
 
-def make_course(folder: Path, repo: Path) -> None:
+def make_course(folder: Path, repo: Path, assignment: str) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     shutil.copy2(repo / course.CONFIG_FILE, folder)
     for directory in (course.SOURCE_DIR, course.RELEASE_DIR):
-        shutil.copytree(repo / directory / ASSIGNMENT, folder / directory / ASSIGNMENT)
-    run(folder, "nbgrader", "generate_assignment", ASSIGNMENT, "--force", "--log-level=ERROR")
+        shutil.copytree(repo / directory / assignment, folder / directory / assignment)
+    run(folder, "nbgrader", "generate_assignment", assignment, "--force", "--log-level=ERROR")
 
 
-def hand_in(folder: Path, students: dict) -> None:
-    release = nbformat.read(folder / course.RELEASE_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+def notebook(folder: Path, directory: str, assignment: str) -> nbformat.NotebookNode:
+    return nbformat.read(folder / directory / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def hand_in(folder: Path, assignment: str, students: dict) -> None:
+    release = notebook(folder, course.RELEASE_DIR, assignment)
     for student, (_, answers) in students.items():
         nb = nbformat.from_dict(json.loads(json.dumps(release)))
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in answers:
                 cell.source = answers[grade_id]
-        target = folder / course.SUBMITTED_DIR / student / ASSIGNMENT
+        target = folder / course.SUBMITTED_DIR / student / assignment
         target.mkdir(parents=True)
-        nbformat.write(nb, target / f"{ASSIGNMENT}.ipynb")
+        nbformat.write(nb, target / f"{assignment}.ipynb")
 
 
 def run(folder: Path, *command: str) -> float:
@@ -151,42 +124,49 @@ def run(folder: Path, *command: str) -> float:
     return time.perf_counter() - started
 
 
-def cell_scores(folder: Path) -> dict[tuple[str, str], float]:
+def cell_scores(folder: Path, assignment: str) -> dict[tuple[str, str], float]:
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{folder / 'gradebook.db'}") as gb:
-        return {(g.student.id, g.name): g.score for s in gb.assignment_submissions(ASSIGNMENT)
+        return {(g.student.id, g.name): g.score for s in gb.assignment_submissions(assignment)
                 for nb in s.notebooks for g in nb.grades}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chapter", default="ch10_rnn", help="the assignment (a folder of solutions/)")
     parser.add_argument("--submissions", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--output", default="_build/bench")
     args = parser.parse_args(argv)
+    chapter = args.chapter
     repo = Path(__file__).resolve().parent.parent
     out = (repo / args.output).resolve()
-    students = submissions(args.submissions)
     ours, plain = out / "ours", out / "plain"
     for folder in (ours, plain):
-        make_course(folder, repo)
-        hand_in(folder, students)
+        make_course(folder, repo, chapter)
         (folder / course.STATE_DIR).mkdir(exist_ok=True)
         (folder / course.STATE_DIR / "secret-seed").write_text("2026\n")
-        run(folder, "autograder", "keys", ASSIGNMENT)  # both graders use the same key, built beforehand
-    print(f"grading {len(students)} submissions of {ASSIGNMENT} "
-          f"({', '.join(f'{k}: {sum(v[0] == k for v in students.values())}' for k in ('correct', 'mistake', 'error', 'slow'))})")
-    ours_seconds = run(ours, "autograder", "grade", ASSIGNMENT, "--jobs", str(args.jobs))
+        run(folder, "autograder", "keys", chapter)  # both graders use the same key, built beforehand
+    key = json.loads(course.key_path(ours, chapter).read_text(encoding="utf-8"))
+    kinds = {e["name"]: e["kind"] for nb in key["notebooks"].values() for e in nb["exercises"]}
+    students = submissions(notebook(ours, course.SOURCE_DIR, chapter), notebook(ours, course.RELEASE_DIR, chapter),
+                           kinds, markers.of_course(ours), args.submissions)
+    for folder in (ours, plain):
+        hand_in(folder, chapter, students)
+    print(f"grading {len(students)} submissions of {chapter} "
+          f"({', '.join(f'{k}: {sum(v[0] == k for v in students.values())}' for k in KINDS)})")
+    ours_seconds = run(ours, "autograder", "grade", chapter, "--jobs", str(args.jobs))
     print(f"python -m autograder grade --jobs {args.jobs} (sandboxed): {ours_seconds:.1f} s")
-    plain_seconds = run(plain, "nbgrader", "autograde", ASSIGNMENT)
+    plain_seconds = run(plain, "nbgrader", "autograde", chapter)
     print(f"nbgrader autograde:                        {plain_seconds:.1f} s")
-    a, b = cell_scores(ours), cell_scores(plain)
+    a, b = cell_scores(ours, chapter), cell_scores(plain, chapter)
     agree = sum(a[k] == b.get(k) for k in a)
     differing = sorted({k[0] for k in a if a[k] != b.get(k)})
-    summary = {"submissions": len(students), "jobs": args.jobs, "ours_seconds": round(ours_seconds, 1),
-               "nbgrader_seconds": round(plain_seconds, 1), "ratio": round(ours_seconds / plain_seconds, 3),
-               "cells": len(a), "cells_agreeing": agree, "students_differing": differing}
+    summary = {"chapter": chapter, "submissions": len(students), "jobs": args.jobs,
+               "ours_seconds": round(ours_seconds, 1), "nbgrader_seconds": round(plain_seconds, 1),
+               "ratio": round(ours_seconds / plain_seconds, 3), "cells": len(a), "cells_agreeing": agree,
+               "students_differing": differing}
     print(f"ratio: {summary['ratio']:.2f} of nbgrader's wall time; "
           f"agreement: {agree}/{len(a)} grade cells ({100 * agree / len(a):.1f}%)")
     if differing:

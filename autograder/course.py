@@ -28,6 +28,13 @@ def find_root(start: str | os.PathLike | None = None) -> Path | None:
     return None
 
 
+def nbgrader_config(root: Path):
+    """The traitlets configuration that nbgrader reads from the course's nbgrader_config.py."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+
+
 def state_dir(root: Path) -> Path:
     path = root / STATE_DIR
     path.mkdir(mode=0o700, exist_ok=True)

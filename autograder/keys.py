@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import authoring, course
+from . import course, markers
 
 # A reference chapter runs in about a minute on a quiet laptop; on a busy shared machine ten times
 # that. Past this many seconds the notebook is taken to hang.
@@ -99,14 +99,14 @@ def record(source: Path, seed: int) -> list[dict]:
         entries = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] if out.exists() else []
     if not entries:
         raise KeyBuildError(f"{source} declares no exercise")
-    return with_grade_ids(entries, nb)
+    return with_grade_ids(entries, nb, _markers_of(source))
 
 
-def with_grade_ids(entries: list[dict], nb) -> list[dict]:
+def with_grade_ids(entries: list[dict], nb, marks: markers.Markers) -> list[dict]:
     """Tie each recorded exercise to the grade cell whose hidden block declares it."""
     owner = {name: cell.metadata["nbgrader"]["grade_id"] for cell in nb.cells
              if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade")
-             for name in authoring.declarations(cell.source)}
+             for name in marks.declarations(cell.source)}
     missing = set(owner) - {entry["name"] for entry in entries}
     if missing:
         raise KeyBuildError(f"declared but never checked (is `.check(globals())` missing?): {sorted(missing)}")
@@ -118,7 +118,12 @@ def from_records(records_file: Path, source: Path, seed: int) -> dict:
     nb = nbformat.read(source, as_version=4)
     entries = [json.loads(line) for line in records_file.read_text(encoding="utf-8").splitlines()]
     return {"assignment": source.parent.name, "seed": fingerprint(seed),
-            "notebooks": {source.stem: {"source_sha256": _sha256(source), "exercises": with_grade_ids(entries, nb)}}}
+            "notebooks": {source.stem: {"source_sha256": _sha256(source), "exercises": with_grade_ids(entries, nb, _markers_of(source))}}}
+
+
+def _markers_of(source: Path) -> markers.Markers:
+    """The delimiters of the course that holds the reference notebook ``source``."""
+    return markers.of_course(course.find_root(source.parent))
 
 
 def _sha256(path: Path) -> str:

@@ -1,8 +1,8 @@
 """What a cell of a source notebook is: prose of one language, an answer, a test.
 
 The nbgrader roles come from nbgrader's own helpers and the text surgery from
-nbgrader's own preprocessors, so the book hides exactly what the student
-release hides.
+nbgrader's own preprocessors, configured by the course's nbgrader_config.py
+(autograder/markers.py), so the book hides exactly what the student release hides.
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ import copy
 
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 
-from autograder import pruning
+from autograder import markers, pruning
 
 from .languages import PROSE_TAGS
+from .layout import ROOT
 
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+def course_markers() -> markers.Markers:
+    """The book's course: this repository, configured by its nbgrader_config.py."""
+    return markers.of_course(ROOT)
 
 
 def tags(cell: NotebookNode) -> list[str]:
@@ -42,24 +45,26 @@ def is_test(cell: NotebookNode) -> bool:
 
 
 def has_hidden_tests(cell: NotebookNode) -> bool:
-    return "BEGIN HIDDEN TESTS" in cell.source
+    return course_markers().has_hidden_tests(cell.source)
 
 
 def without_hidden_tests(cell: NotebookNode) -> NotebookNode:
     cell = copy.deepcopy(cell)
-    ClearHiddenTests().preprocess_cell(cell, {}, 0)
+    _, clear_hidden_tests = markers.preprocessors(ROOT)
+    clear_hidden_tests.preprocess_cell(cell, {}, 0)
     return cell
 
 
 def as_student_sees_it(cell: NotebookNode) -> NotebookNode:
     """The answer cell with its solution replaced by nbgrader's stub."""
     cell = copy.deepcopy(cell)
-    ClearSolutions().preprocess_cell(cell, {"language": "python"}, 0)
+    clear_solutions, _ = markers.preprocessors(ROOT)
+    clear_solutions.preprocess_cell(cell, {"language": "python"}, 0)
     return cell
 
 
 def without_solution_markers(source: str) -> str:
-    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+    return course_markers().without_solution_markers(source)
 
 
 def exercise_path(nb: NotebookNode) -> NotebookNode:

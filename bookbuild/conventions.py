@@ -13,8 +13,6 @@ import re
 import nbformat
 from nbformat import NotebookNode
 
-from autograder import authoring
-
 from . import cells, vocabulary
 from .languages import EN_TAG, ZH_TAG
 from .layout import Chapter
@@ -127,7 +125,7 @@ def exercise_problems(nb: NotebookNode, where: str) -> list[str]:
         seen.add(grade_id)
         if cells.is_answer(cell):
             answered = True
-            if "### BEGIN SOLUTION" not in cell.source or "### END SOLUTION" not in cell.source:
+            if not cells.course_markers().has_solution_region(cell.source):
                 problems.append(f"{where}: answer cell {grade_id} has no BEGIN/END SOLUTION block")
         elif cells.is_test(cell):
             if not answered:
@@ -135,9 +133,9 @@ def exercise_problems(nb: NotebookNode, where: str) -> list[str]:
             answered = False
             if not meta.get("points"):
                 problems.append(f"{where}: test cell {grade_id} is worth no points")
-            if not authoring.declarations(cell.source):
+            if not cells.course_markers().declarations(cell.source):
                 problems.append(f"{where}: test cell {grade_id} declares no exercise in its hidden block")
-            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            visible = cells.course_markers().visible_tests(cell.source)
             if "assert" not in visible:
                 problems.append(f"{where}: test cell {grade_id} has no visible assert for students")
     if not seen:

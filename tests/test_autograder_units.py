@@ -10,9 +10,10 @@ import pytest
 import sympy as sp
 import torch
 
-from autograder import authoring, codec, course, formula, integrity, keys, pruning
+from autograder import authoring, codec, course, formula, integrity, keys, markers, pruning
 from autograder.__main__ import main as autograder_main
 from autograder.compare import Tolerance, compare
+from bookbuild import layout
 
 
 # --------------------------------------------------------------------------- codec
@@ -178,7 +179,22 @@ def test_value_choice_and_formula_exercises():
 def test_declarations_are_found_in_hidden_blocks_only():
     source = 'assert Value("visible")\n### BEGIN HIDDEN TESTS\nFunction("f", cases=[1]).check(globals())\n' \
              "Value('g').check(globals())\n### END HIDDEN TESTS\n"
-    assert authoring.declarations(source) == ["f", "g"]
+    assert markers.of_course(layout.ROOT).declarations(source) == ["f", "g"]
+
+
+def test_a_course_that_renames_nbgrader_delimiters_is_read_with_its_own(tmp_path):
+    """nbgrader_config.py may rename the delimiters; the keys, the book and the bench then use the
+    course's words, as nbgrader's release does, instead of the defaults written into the code."""
+    (tmp_path / course.CONFIG_FILE).write_text(
+        'c = get_config()\nc.ClearSolutions.begin_solution_delimeter = "START ANSWER"\n'
+        'c.ClearSolutions.end_solution_delimeter = "STOP ANSWER"\n'
+        'c.ClearHiddenTests.begin_test_delimeter = "START SECRET"\nc.ClearHiddenTests.end_test_delimeter = "STOP SECRET"\n')
+    marks = markers.of_course(tmp_path)
+    test = 'assert f(1) == 2\n# START SECRET\nFunction("f", cases=[(1,)]).check(globals())\n# STOP SECRET'
+    assert marks.declarations(test) == ["f"] and marks.visible_tests(test) == "assert f(1) == 2"
+    answer = "def f(x):\n    # START ANSWER\n    return 2 * x\n    # STOP ANSWER"
+    assert marks.has_solution_region(answer) and marks.without_solution_markers(answer) == "def f(x):\n    return 2 * x"
+    assert markers.of_course(layout.ROOT).declarations(test) == [], "the book's course keeps nbgrader's defaults"
 
 
 # --------------------------------------------------------------------------- pruning

@@ -192,7 +192,7 @@ def plan(chapter) -> list[dict]:
             steps.append({"kind": "answered", "values": {n: entries[n]["cases"][0]["expected"]
                                                          for n in answered[index]}})
             continue
-        probed = [entries[n] for n in authoring.declarations(cell.source)
+        probed = [entries[n] for n in cells.course_markers().declarations(cell.source)
                   if entries[n]["kind"] in ("value", "function")] if cells.is_test(cell) else []
         if not probed:
             steps.append({"kind": "code", "source": sources[index]})
