@@ -126,7 +126,7 @@ def check_portability(chapters: list[layout.Chapter]) -> None:
         with tempfile.TemporaryDirectory() as scratch:
             try:
                 seconds = portability.run_elsewhere(chapter, execute.key_records(chapter), Path(scratch),
-                                                    build_threads=execute.threads_per_kernel(1, 1))
+                                                    build_threads=execute.KERNEL_THREADS)
             except execute.ExecutionError as error:
                 sys.exit(str(error))
         print(f"{chapter.id} holds in another numeric environment ({seconds:.1f} s)", flush=True)

@@ -28,6 +28,11 @@ import psutil
 from .layout import EXECUTED, ROOT, Chapter
 
 CELL_TIMEOUT = 600
+# A chapter's kernel computes on one thread. The book runs two chapters at a time, and on one thread
+# a chapter's floats come out the same on every run: two threads split a reduction in an order that
+# can change on a busy machine (chapter 10's loss curves differed in the sixth digit), so an nbval
+# rerun would fail on a chapter built alone. The portability check tries another thread count.
+KERNEL_THREADS = 1
 KEY_INPUTS = ("requirements.txt",)
 
 
@@ -74,16 +79,11 @@ def execute_all(chapters: list[Chapter], jobs: int = 2, force: bool = False) -> 
         return {}
     EXECUTED.mkdir(parents=True, exist_ok=True)
     with ProcessPoolExecutor(max_workers=max(1, min(jobs, len(stale)))) as pool:
-        futures = {ch.id: pool.submit(execute_chapter, ch, threads_per_kernel(jobs, len(stale))) for ch in stale}
+        futures = {ch.id: pool.submit(execute_chapter, ch) for ch in stale}
         return {cid: future.result() for cid, future in futures.items()}
 
 
-def threads_per_kernel(jobs: int, notebooks: int) -> int:
-    """Kernels running side by side get one thread each, so they do not fight over the cores."""
-    return 1 if jobs > 1 and notebooks > 1 else os.cpu_count() or 1
-
-
-def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
+def execute_chapter(chapter: Chapter, threads: int = KERNEL_THREADS) -> float:
     """Run one chapter top to bottom in a fresh kernel and store the executed notebook."""
     nb, seconds, cpu_seconds = run_chapter(chapter, key_records(chapter), threads)
     nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2),
@@ -92,7 +92,7 @@ def execute_chapter(chapter: Chapter, threads: int = 1) -> float:
     return seconds
 
 
-def run_chapter(chapter: Chapter, records: Path, threads: int = 1):
+def run_chapter(chapter: Chapter, records: Path, threads: int = KERNEL_THREADS):
     """Run a chapter's source in a fresh kernel, its exercises recording into ``records``;
     return the executed notebook, the seconds it took and the kernel's CPU seconds.
     Raise ExecutionError on an error or stderr."""
@@ -130,7 +130,7 @@ def key_records(chapter: Chapter) -> Path:
     return EXECUTED / f"{chapter.id}.key.jsonl"
 
 
-def run_notebook(nb, cwd: Path, threads: int = 1, allow_errors: bool = False,
+def run_notebook(nb, cwd: Path, threads: int = KERNEL_THREADS, allow_errors: bool = False,
                  environment: dict[str, str] | None = None):
     """Execute ``nb`` in place in a fresh python3 kernel started in ``cwd``, whose environment is
     this process's plus ``environment`` (by default :func:`kernel_environment` with ``threads``);

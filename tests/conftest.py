@@ -111,15 +111,14 @@ def student_runs():
     the cells the exercises and their tests need (the grader's pruning, autograder/pruning.py): the
     demonstrations in between are the reference's cells, already run by the build, and no one of them
     may read an answer (tests/test_student_notebooks.py checks that without running them)."""
-    threads = execute.threads_per_kernel(JOBS, len(CHAPTERS))
     with ProcessPoolExecutor(max_workers=JOBS) as pool:
-        runs = pool.map(_run_student, CHAPTERS, [threads] * len(CHAPTERS))
+        runs = pool.map(_run_student, CHAPTERS)
         return dict(zip((c.id for c in CHAPTERS), runs))
 
 
-def _run_student(chapter, threads):
+def _run_student(chapter):
     nb = cells.exercise_path(nbformat.read(chapter.student, as_version=4))
-    execute.run_notebook(nb, chapter.student.parent, threads, allow_errors=True)
+    execute.run_notebook(nb, chapter.student.parent, allow_errors=True)
     return nb
 
 
@@ -128,13 +127,12 @@ def nbval_rerun(tmp_path_factory):
     """``nbval_rerun(notebook) -> (returncode, report)``: nbval runs an executed notebook again
     in a fresh kernel and compares every output with the stored one (images included)."""
     folder = tmp_path_factory.mktemp("nbval")
-    threads = execute.threads_per_kernel(JOBS, len(CHAPTERS))
 
     def rerun(notebook):
         copy = folder / notebook.name
         shutil.copy2(notebook, copy)
         # The kernel runs as in the build; its hidden tests record instead of looking for an answer key.
-        env = {**os.environ, **execute.kernel_environment(threads),
+        env = {**os.environ, **execute.kernel_environment(execute.KERNEL_THREADS),
                **execute.recording_environment(copy.with_suffix(".key.jsonl"))}
         done = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
                                "-q", "--color=no", "--rootdir", str(folder), copy.name],
@@ -156,16 +154,15 @@ def elsewhere(executed, tmp_path_factory):
     """Every chapter run again in another numeric environment (bookbuild/portability.py: another seed,
     thread count and CPU kernels), its hidden tests judged against the build's key, two at a time:
     ``None`` or the error, by id."""
-    threads = execute.threads_per_kernel(JOBS, len(CHAPTERS))
     scratch = [tmp_path_factory.mktemp(f"elsewhere-{c.id}") for c in CHAPTERS]
     with ProcessPoolExecutor(max_workers=JOBS) as pool:
-        errors = pool.map(_run_elsewhere, CHAPTERS, scratch, [threads] * len(CHAPTERS))
+        errors = pool.map(_run_elsewhere, CHAPTERS, scratch)
         return dict(zip((c.id for c in CHAPTERS), errors))
 
 
-def _run_elsewhere(chapter, scratch, build_threads):
+def _run_elsewhere(chapter, scratch):
     try:
-        portability.run_elsewhere(chapter, execute.key_records(chapter), scratch, build_threads)
+        portability.run_elsewhere(chapter, execute.key_records(chapter), scratch, execute.KERNEL_THREADS)
     except execute.ExecutionError as error:
         return str(error)
     return None

@@ -47,7 +47,7 @@ def test_nbgrader_validate_passes_solved_and_fails_unanswered(tmp_path):
     nbformat.write(solved(chapter), answered)
     tests = sum(cells.is_test(c) for c in nbformat.read(chapter.student, as_version=4).cells)
 
-    threads = str(execute.threads_per_kernel(2, 2))  # the two kernels run side by side
+    threads = str(execute.KERNEL_THREADS)  # as in the build
     env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     runs = {name: subprocess.Popen([str(nbgrader), "validate", str(path)], cwd=layout.ROOT, env=env,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -207,7 +207,7 @@ def findings(executed):
     """What the visible asserts and the replies make of every variant, by chapter and exercise."""
     shares = [CHAPTERS[i::JOBS] for i in range(JOBS)]
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        found = pool.map(probe_chapters, shares, [execute.threads_per_kernel(JOBS, len(CHAPTERS))] * JOBS)
+        found = pool.map(probe_chapters, shares, [execute.KERNEL_THREADS] * JOBS)
         return {chapter_id: seen for share in found for chapter_id, seen in share.items()}
 
 
