@@ -54,17 +54,18 @@ class Markers:
 
 
 @functools.cache
-def preprocessors(root: Path):
+def preprocessors(root: Path | None):
     """nbgrader's ClearSolutions and ClearHiddenTests, configured by the course at ``root`` (read
-    once per process: the book asks for them for every cell)."""
+    once per process: the book asks for them for every cell); nbgrader's defaults outside a course."""
     from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    from traitlets.config import Config
 
-    config = course.nbgrader_config(root)
+    config = course.nbgrader_config(root) if root is not None else Config()
     return ClearSolutions(config=config), ClearHiddenTests(config=config)
 
 
 @functools.cache
-def of_course(root: Path) -> Markers:
+def of_course(root: Path | None) -> Markers:
     solutions, hidden = preprocessors(root)
     return Markers(solutions.begin_solution_delimeter, solutions.end_solution_delimeter,
                    hidden.begin_test_delimeter, hidden.end_test_delimeter)
