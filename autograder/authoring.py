@@ -49,6 +49,10 @@ from . import codec, course
 from .compare import Tolerance, compare
 
 SELF_CHECK_SEED = 0
+# How a kernel learns what its declarations are for: whoever starts it (the book build, the key
+# builder, the portability run) sets these, through recording_environment().
+RECORD_VARIABLE = "AUTOGRADER_RECORD"   # a file the key entries are appended to; "" records nothing
+SEED_VARIABLE = "AUTOGRADER_SEED"       # the seed of the random cases (the instructor's, for a key)
 # How a test cell's hidden block declares an exercise: Function("name", ...), Value("name", ...), ...
 DECLARATION = re.compile(r"\b(?:Function|Value|Formula|Choice)\(\s*[\"'](\w+)[\"']")
 
@@ -73,9 +77,9 @@ class Exercise:
         if current_mode() == "compare":
             entry = stored_entry(self.name)
         else:  # the namespace holds the reference: record it, then judge it against itself
-            entry = self.record(namespace, int(os.environ.get("AUTOGRADER_SEED", SELF_CHECK_SEED)))
-            if os.environ.get("AUTOGRADER_RECORD"):
-                with open(os.environ["AUTOGRADER_RECORD"], "a", encoding="utf-8") as out:
+            entry = self.record(namespace, int(os.environ.get(SEED_VARIABLE, SELF_CHECK_SEED)))
+            if os.environ.get(RECORD_VARIABLE):
+                with open(os.environ[RECORD_VARIABLE], "a", encoding="utf-8") as out:
                     out.write(json.dumps(entry) + "\n")
         problems = judge(entry, answer(namespace, request_for(entry)))
         if problems:
@@ -296,9 +300,19 @@ def _split(case: Any) -> tuple[tuple, dict]:
 
 # ----------------------------------------------------------------- where we run
 
+def recording_environment(records: str | os.PathLike | None, seed: int | None = None) -> dict[str, str]:
+    """The environment variables of a kernel whose declarations append their key entries to
+    ``records`` (None: record nothing, and judge against the stored key unless run in solutions/),
+    drawing random cases from ``seed`` (None: leave the seed as it is)."""
+    environment = {RECORD_VARIABLE: "" if records is None else str(records)}
+    if seed is not None:
+        environment[SEED_VARIABLE] = str(seed)
+    return environment
+
+
 def current_mode() -> str:
     """"record" for a reference (recording a key, or inside the course's solutions/), else "compare"."""
-    if os.environ.get("AUTOGRADER_RECORD"):
+    if os.environ.get(RECORD_VARIABLE):
         return "record"
     root = course.find_root()
     if root is not None and (root / course.SOURCE_DIR) in (Path.cwd().resolve(), *Path.cwd().resolve().parents):

@@ -48,7 +48,9 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     job = json.loads(sys.stdin.read())
     if args.record:
-        os.environ["AUTOGRADER_RECORD"] = args.record
+        from .authoring import recording_environment  # only here: a sandboxed run starts without it
+
+        os.environ.update(recording_environment(args.record))
         record_key(job)
     else:
         grade(job, Channel(job["results_fd"]))

@@ -25,6 +25,8 @@ from pathlib import Path
 import nbformat
 import psutil
 
+from autograder import authoring
+
 from .layout import EXECUTED, ROOT, Chapter
 
 CELL_TIMEOUT = 600
@@ -113,7 +115,7 @@ def run_chapter(chapter: Chapter, records: Path, threads: int = KERNEL_THREADS):
 
 def recording_environment(records: Path) -> dict[str, str]:
     """Hidden tests record the reference's answers into ``records`` (seed 0) instead of judging them."""
-    return {"AUTOGRADER_RECORD": str(records), "AUTOGRADER_SEED": "0"}
+    return authoring.recording_environment(records, seed=0)
 
 
 def kernel_environment(threads: int) -> dict[str, str]:

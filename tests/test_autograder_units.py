@@ -415,3 +415,18 @@ def test_nbformat_starts_without_compiling_a_grammar():
     probe = "import sys, nbformat; print(sorted(m for m in ('rfc3987_syntax', 'lark') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]", f"nbformat's import loads {loaded.strip()}"
+
+
+def test_the_kernel_environment_is_named_in_one_place():
+    """Only authoring.py spells the variables that tell a kernel to record a key; the book build, the
+    key builder, the driver and the portability run ask it for them (recording_environment)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spelled = [path.relative_to(root).as_posix() for folder in ("autograder", "bookbuild")
+               for path in (root / folder).glob("*.py")
+               if any(f'"{name}"' in path.read_text(encoding="utf-8")
+                      for name in (authoring.RECORD_VARIABLE, authoring.SEED_VARIABLE))]
+    assert spelled == ["autograder/authoring.py"]
+    assert authoring.recording_environment("k.jsonl", seed=0) == {"AUTOGRADER_RECORD": "k.jsonl", "AUTOGRADER_SEED": "0"}
+    assert authoring.recording_environment(None) == {"AUTOGRADER_RECORD": ""}
