@@ -3,10 +3,11 @@
 For each language a Sphinx source tree is staged under ``_build/stage/<lang>``:
 the language view of every executed chapter at the path of its student
 notebook (so the Colab and Binder buttons open the student version) and the
-book pages. Files are rewritten only when their content changed, which keeps
-Sphinx's incremental rebuild (and a warm ``make book``) fast. Sphinx then runs
-with ``_config.yml`` and ``_toc.yml`` and this language's overrides; any
-warning fails the build.
+book pages; a Chinese page carries the ids of its English sections, which its
+sections take (``sphinx_ext.use_english_section_ids``). Files are rewritten
+only when their content changed, which keeps Sphinx's incremental rebuild (and
+a warm ``make book``) fast. Sphinx then runs with ``_config.yml`` and
+``_toc.yml`` and this language's overrides; any warning fails the build.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from html import escape
 from pathlib import Path
 
 import nbformat
 import yaml
 
-from . import execute, layout, pages
+from . import execute, layout, pages, sphinx_ext
 from .languages import LANGUAGES, ZH_TAG, Language, language
 from .views import language_view
 
@@ -40,11 +42,15 @@ def stage(lang: Language, solutions: str) -> Path:
     """Write this language's Sphinx source tree; return its folder."""
     root = layout.STAGE / lang.code
     executed = [(ch, execute.executed(ch)) for ch in layout.chapters()]
+    views = {chapter.page: partial(language_view, nb, solutions=solutions) for chapter, nb in executed}
+    views.update({page: partial(pages.page_view, page, chapters=executed) for page in layout.pages()})
+    english = language("en")
     wanted: dict[Path, str] = {}
-    for chapter, nb in executed:
-        wanted[root / f"{chapter.page}.ipynb"] = nbformat.writes(language_view(nb, lang, solutions))
-    for page in layout.pages():
-        wanted[root / f"{page}.ipynb"] = nbformat.writes(pages.page_view(page, lang, executed))
+    for page, view_in in views.items():
+        view = view_in(lang)
+        if lang != english:  # the page's sections take the English edition's anchors (sphinx_ext)
+            view.metadata["bookbuild"][sphinx_ext.SECTION_IDS] = sphinx_ext.section_ids(view_in(english))
+        wanted[root / f"{page}.ipynb"] = nbformat.writes(view)
     catalog = THEME_WORDS / lang.sphinx / "LC_MESSAGES" / "sphinx.po"
     if catalog.exists():  # Sphinx compiles it into a .mo next to the staged copy
         wanted[root / STAGED_LOCALE / catalog.relative_to(THEME_WORDS)] = catalog.read_text(encoding="utf-8")

@@ -23,22 +23,35 @@
   page whose ``<title>`` names the book once (``templates/layout.html``), the Colab button in the
   header of every chapter instead of under the rocket, and a ".ipynb" download that is the student
   notebook;
-* a language switch that keeps the reader's section, and on the search page the query.
+* a language switch that keeps the reader's section, and on the search page the query;
+* search results that read well: snippets with typeset formulas (``static/bookbuild-search.js``
+  loads MathJax when a snippet has one), chapters ranked before the book's other pages
+  (``static/bookbuild-search-scorer.js``), and in the Chinese editions each section's anchor the
+  English edition's readable one (``#lstm-gates-that-manage-a-memory``, not ``#id7``), so a link to a
+  section works in every edition; the section's old id stays on it for links made before.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
 
 from docutils import nodes
+from markdown_it.renderer import RendererHTML
+from myst_parser.config.main import MdParserConfig
+from myst_parser.parsers.mdit import create_md_parser
+from nbformat import NotebookNode
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
 
 from .languages import LANGUAGES, language
 from .layout import NOTEBOOKS, ROOT
 
 HERE = Path(__file__).parent
+logger = logging.getLogger(__name__)
 
 
 def setup(app: Sphinx) -> dict:
@@ -50,10 +63,13 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", configure)
     app.connect("doctree-read", translate_captions)
     app.connect("doctree-read", keep_punctuation_with_math)
+    # Before the table of contents and the search index read the sections' ids (priority 500).
+    app.connect("doctree-read", use_english_section_ids, priority=400)
     app.connect("html-page-context", add_language_links)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("html-page-context", drop_mathjax_where_unused, priority=900)
     app.connect("html-page-context", show_colab_button, priority=600)  # after the theme's launch buttons (501)
+    app.connect("html-page-context", add_search_snippets)
     app.connect("build-finished", serve_student_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
@@ -74,6 +90,7 @@ def configure(app: Sphinx, config) -> None:
     app.add_js_file("bookbuild-scroll-hints.js")
     app.add_js_file("bookbuild-lang-place.js")
     config.html_favicon = str(HERE / "static" / "favicon.svg")
+    config.html_search_scorer = str(HERE / "static" / "bookbuild-search-scorer.js")
     options = dict(config.html_theme_options)
     options["article_header_end"] = ["lang-switcher.html", "article-header-buttons.html"]
     # Left unset, pydata-sphinx-theme 0.17 puts a search field in a top bar above the sidebar's own.
@@ -136,6 +153,12 @@ def _is_mathjax(script, mathjax_path: str) -> bool:
     return filename in (mathjax_path, f"_static/{mathjax_path}") or body.startswith("window.MathJax =")
 
 
+def add_search_snippets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The search page's script that builds its snippets, formulas typeset (``static/bookbuild-search.js``)."""
+    if pagename == "search":
+        app.builder.add_js_file("bookbuild-search.js")
+
+
 def translate_captions(app: Sphinx, doctree: nodes.document) -> None:
     lang = language(app.config.book_language)
     for toctree in doctree.findall(addnodes.toctree):
@@ -170,6 +193,60 @@ def keep_punctuation_with_math(app: Sphinx, doctree: nodes.document) -> None:
             parent.replace(following, nodes.Text(rest))
         else:
             parent.remove(following)
+
+
+# The staged notebook's metadata key that holds the English edition's section ids of a page (site.stage).
+SECTION_IDS = "english_section_ids"
+
+
+def section_ids(view: NotebookNode) -> list[str]:
+    """The ids Sphinx gives a page's sections, in order: docutils' id of each heading's text, as MyST
+    reads it (code, formulas and a role's title are text in a heading; a ``#`` in a code block is not one)."""
+    markdown = create_md_parser(MdParserConfig(enable_extensions={"dollarmath", "amsmath", "colon_fence"}),
+                                RendererHTML)
+    ids = []
+    for cell in view.cells:
+        if cell.cell_type != "markdown":
+            continue
+        tokens = markdown.parse(cell.source)
+        for opening, inline in zip(tokens, tokens[1:]):
+            if opening.type == "heading_open":
+                ids.append(nodes.make_id(nodes.fully_normalize_name(_heading_text(inline))))
+    return ids
+
+
+def _heading_text(inline) -> str:
+    text = []
+    for token in inline.children:
+        if token.type == "myst_role":  # {doc}`title <target>` shows its title
+            text.append(re.sub(r"\s*<[^<>]*>$", "", token.content))
+        elif token.type == "softbreak":
+            text.append(" ")
+        else:  # text, code and formulas; markup tokens have no content
+            text.append(token.content)
+    return "".join(text)
+
+
+def use_english_section_ids(app: Sphinx, doctree: nodes.document) -> None:
+    """Give a Chinese page's sections the English edition's ids: readable, and the same in every edition.
+
+    docutils makes an id from the ASCII letters of a heading, so a Chinese section was ``#id7`` or
+    ``#qkv``. The editions' pages have the same sections in the same order (their prose cells come in
+    pairs); ``site.stage`` stores the English ids in the Chinese page's metadata. A section keeps its
+    old id as a second one, so a link made to it still arrives."""
+    staged = json.loads(Path(app.env.doc2path(app.env.docname)).read_text(encoding="utf-8"))
+    english = staged["metadata"].get("bookbuild", {}).get(SECTION_IDS)
+    if english is None:
+        return
+    sections = list(doctree.findall(nodes.section))
+    if len(sections) != len(english):
+        logger.warning("%d sections, but %d in the English edition: their anchors cannot be shared",
+                       len(sections), len(english), location=app.env.docname)
+        return
+    taken = set(english)
+    for section, new_id in zip(sections, english):
+        section["ids"] = [new_id, *(old for old in section["ids"] if old not in taken)]
+        doctree.ids[new_id] = section
 
 
 # What the switcher shows of each language on a phone, where the full names do not fit one row.

@@ -1137,3 +1137,109 @@ def test_a_printed_chapter_is_its_text_in_full(chromium, site_server, lang):
         assert found["figures"] > 0, f"{lang.code}: no figure printed"
     finally:
         context.close()
+
+
+# --- Search (issue 16, item 7) -------------------------------------------------------------------------
+
+from bookbuild.languages import ZH_TAG, language  # noqa: E402 (this section's own)
+
+
+# The search has finished and every result shows its snippet (searchtools.js fetches each page for it).
+SNIPPETS_SHOWN = """
+() => document.querySelector("#search-results .search-summary")?.innerText
+  && [...document.querySelectorAll("#search-results ul.search > li")].every(li => li.querySelector("p.context"))
+"""
+# Every formula of the snippets typeset (MathJax loads once a snippet holds one).
+FORMULAS_TYPESET = """
+() => [...document.querySelectorAll("#search-results p.context .math")]
+  .every(math => math.querySelector("mjx-container"))
+"""
+# Each result: its link, and its snippet's text without the typeset formulas.
+SEARCH_RESULTS = """
+() => [...document.querySelectorAll("#search-results ul.search > li")].map(li => {
+  const snippet = li.querySelector("p.context").cloneNode(true);
+  const formulas = snippet.querySelectorAll("mjx-container");
+  formulas.forEach(formula => formula.remove());
+  return {href: li.querySelector("a").getAttribute("href"), text: snippet.textContent, formulas: formulas.length};
+})
+"""
+RAW_TEX = re.compile(r"\\[()\[\]]|\\begin\{")  # the delimiters Sphinx writes around every formula
+
+
+def _search(chromium, site_server, lang, query: str) -> list[dict]:
+    """SEARCH_RESULTS of the search page of an edition for ``query``, in the order shown."""
+    context = chromium.new_context(**DESKTOP)
+    try:
+        context.route(re.compile(rf"^(?!{re.escape(site_server)})"), lambda route: route.abort())
+        tab = context.new_page()
+        tab.goto(f"{site_server}{lang.code}/search.html?q={query}", wait_until="load")
+        tab.wait_for_function(SNIPPETS_SHOWN, timeout=30_000)
+        tab.wait_for_function(FORMULAS_TYPESET, timeout=30_000)
+        return tab.evaluate(SEARCH_RESULTS)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_search_snippets_show_formulas_typeset(chromium, site_server, lang):
+    r"""Snippets showed raw TeX, e.g. ``\(Q = X_{\text{dec}}W^Q …``: now their formulas are typeset."""
+    results = _search(chromium, site_server, lang, "LSTM")
+    raw = {r["href"]: r["text"] for r in results if RAW_TEX.search(r["text"])}
+    assert not raw, f"{lang.code}: snippets with raw TeX: {raw}"
+    assert sum(r["formulas"] for r in results), f"{lang.code}: no snippet shows a formula, so this tests nothing"
+
+
+TOPIC_SEARCHES = [("zh-hant", "注意力"), ("zh-hans", "注意力"), ("en", "attention"),
+                  ("zh-hant", "LSTM"), ("en", "LSTM"), ("zh-hans", "LSTM")]
+
+
+@pytest.mark.parametrize("code, query", TOPIC_SEARCHES)
+def test_search_ranks_the_chapters_above_the_other_pages(chromium, site_server, code, query):
+    """For 注意力 and for LSTM the errata page, whose headings repeat every chapter's title, came before the
+    chapter. The chapters now come first, and the book's other pages follow (they are not hidden)."""
+    results = _search(chromium, site_server, language(code), query)
+    kinds = ["chapter" if r["href"].startswith("notebooks/") else r["href"] for r in results]
+    others = [i for i, kind in enumerate(kinds) if kind != "chapter"]
+    assert "chapter" not in kinds[others[0]:], f"{code} {query}: {kinds}"
+    assert any(r["href"].startswith("book/errata") for r in results), f"{code} {query}: no errata page in {kinds}"
+
+
+@pytest.mark.parametrize("code, query", [("en", "errata"), ("zh-hant", "勘誤")])
+def test_search_for_a_page_by_its_name_finds_it_first(chromium, site_server, code, query):
+    results = _search(chromium, site_server, language(code), query)
+    assert results and results[0]["href"].startswith("book/errata"), f"{code} {query}: {results[:3]}"
+
+
+SECTION_ID = re.compile(r'<section\b[^>]*\bid="([^"]*)"')
+CHINESE = [lang for lang in LANGUAGES if lang.tag == ZH_TAG]
+
+
+@pytest.mark.parametrize("lang", CHINESE, ids=[lang.code for lang in CHINESE])
+def test_chinese_sections_have_the_english_anchors(built_site, lang):
+    """A Chinese section's anchor was opaque (#id7, #qkv); it is now the English edition's, on every page."""
+    def anchors(code: str, page: str) -> list[str]:
+        return SECTION_ID.findall((built_site / code / f"{page}.html").read_text(encoding="utf-8"))
+
+    differ = {page: [pair for pair in zip(anchors(lang.code, page), anchors("en", page)) if pair[0] != pair[1]][:3]
+              for page in PAGES if anchors(lang.code, page) != anchors("en", page)}
+    assert not differ, f"{lang.code}: (Chinese, English) anchors: {differ}"
+
+
+# Where a link to the page lands: the section whose element the fragment names.
+TARGET_SECTION = "() => document.querySelector(':target')?.closest('section')?.id ?? null"
+
+
+@pytest.mark.parametrize("lang", CHINESE, ids=[lang.code for lang in CHINESE])
+def test_an_english_section_link_and_an_old_one_land_on_the_chinese_section(chromium, site_server, lang):
+    """The English anchor of chapter 10's LSTM section works in the Chinese editions, and so does the anchor
+    the section had before (#lstm), where links may already point."""
+    english = "lstm-gates-that-manage-a-memory"
+    context = chromium.new_context(**DESKTOP)
+    try:
+        context.route(re.compile(rf"^(?!{re.escape(site_server)})"), lambda route: route.abort())
+        for fragment in (english, "lstm"):
+            tab = context.new_page()
+            tab.goto(f"{url_of(site_server, lang, layout.chapter('ch10_rnn').page)}#{fragment}", wait_until="load")
+            assert tab.evaluate(TARGET_SECTION) == english, f"{lang.code}: #{fragment}"
+    finally:
+        context.close()

@@ -1,8 +1,8 @@
 /* Switching language keeps the reader's place.
  *
- * The editions share their pages' paths but not their section anchors (a Chinese heading's is #id1
- * where the English one's is #lstm), so a switcher link cannot carry the fragment. When one is
- * followed, the index of the section the reader is in (the last one whose heading is above the top of
+ * The editions share their pages' paths and their sections' anchors, but the address's fragment is
+ * where the reader arrived, not where they have scrolled to. When a switcher link is followed, the
+ * index of the section the reader is in (the last one whose heading is above the top of
  * the window) is kept for this tab (sessionStorage); the page in the other language then shows its
  * section of the same index, and that section's own anchor in the address bar. The editions' pages
  * have the same sections in the same order (their prose cells come in pairs). On the search page the
