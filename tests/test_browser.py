@@ -1163,7 +1163,7 @@ SEARCH_RESULTS = """
   return {href: li.querySelector("a").getAttribute("href"), text: snippet.textContent, formulas: formulas.length};
 })
 """
-RAW_TEX = re.compile(r"\\[()\[\]]|\\begin\{")  # the delimiters Sphinx writes around every formula
+SNIPPET_TEX = re.compile(r"\\[()\[\]]|\\begin\{")  # the delimiters Sphinx writes around every formula
 
 
 def _search(chromium, site_server, lang, query: str) -> list[dict]:
@@ -1184,7 +1184,7 @@ def _search(chromium, site_server, lang, query: str) -> list[dict]:
 def test_search_snippets_show_formulas_typeset(chromium, site_server, lang):
     r"""Snippets showed raw TeX, e.g. ``\(Q = X_{\text{dec}}W^Q …``: now their formulas are typeset."""
     results = _search(chromium, site_server, lang, "LSTM")
-    raw = {r["href"]: r["text"] for r in results if RAW_TEX.search(r["text"])}
+    raw = {r["href"]: r["text"] for r in results if SNIPPET_TEX.search(r["text"])}
     assert not raw, f"{lang.code}: snippets with raw TeX: {raw}"
     assert sum(r["formulas"] for r in results), f"{lang.code}: no snippet shows a formula, so this tests nothing"
 
