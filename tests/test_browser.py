@@ -1066,8 +1066,9 @@ READING_INDEX = """
 
 
 def test_switching_language_keeps_the_section(chromium, site_server):
-    """Switching language always landed at the top of the page; the anchors differ between the editions
-    (#id1 against #lstm), so the page in the other language shows the section of the same index."""
+    """Switching language always landed at the top of the page. The switcher now lands on the section of
+    the same index in the other edition (the editions also share their section anchors since the search
+    work, but the reader who scrolled has no anchor in the address)."""
     traditional, english = (next(lang for lang in LANGUAGES if lang.code == code) for code in ("zh-hant", "en"))
     page = layout.chapter("ch10_rnn").page
     context, tab = _open(chromium, site_server, traditional, page, **DESKTOP)
