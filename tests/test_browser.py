@@ -585,7 +585,7 @@ def _sabotage(html: str, lang, page: str) -> str:
                         '<p><span class="math notranslate nohighlight">\\(\\frac{1}\\)</span></p>', 1)
     html = html.replace("</body>", '<script src="https://cdn.example.invalid/lib.js"></script>'
                         '<script>throw new Error("sabotage")</script></body>', 1)
-    first_solution = html.index('<details class="admonition hide above-input">')
+    first_solution = html.index(f'<p class="collapsed admonition-title">{lang.pick(views.SHOW_SOLUTION)}</p>')
     html = html[:first_solution] + html[first_solution:].replace("<span></span>", "<span></span>x = 1\n", 1)
     state = re.search(r'(<script type="application/vnd.jupyter.widget-state\+json">)(.*?)(</script>)', html, re.S)
     if state:  # unlink the slider from the figures it switches
