@@ -38,15 +38,18 @@ class Markers:
 
     def visible_tests(self, source: str) -> str:
         """The lines of a test cell above its hidden region (all of them when it has none)."""
-        lines = source.splitlines()
-        start = next((i for i, line in enumerate(lines) if self.begin_hidden in line), len(lines))
+        lines, start = self._split_at_hidden(source)
         return "\n".join(lines[:start])
 
     def hidden_tests(self, source: str) -> str:
         """The lines of a test cell's hidden region ("" when it has none)."""
-        lines = source.splitlines()
-        start = next((i for i, line in enumerate(lines) if self.begin_hidden in line), len(lines))
+        lines, start = self._split_at_hidden(source)
         return "\n".join(lines[start + 1:])
+
+    def _split_at_hidden(self, source: str) -> tuple[list[str], int]:
+        """The cell's lines and the index of the line that opens its hidden region (len when none)."""
+        lines = source.splitlines()
+        return lines, next((i for i, line in enumerate(lines) if self.begin_hidden in line), len(lines))
 
     def declarations(self, source: str) -> list[str]:
         """The exercise names a test cell declares (``Function("name", ...)``) in its hidden region."""

@@ -7,7 +7,7 @@ import json
 import nbformat
 
 import grading_course as gc
-from autograder import bench, markers
+from autograder import bench, course, markers
 from bookbuild import execute, layout
 
 
@@ -34,7 +34,7 @@ def test_each_kind_of_generated_answer_scores_as_it_should(tmp_path):
     a spoiled answer and a stub lose exactly the points of their cells."""
     root = gc.make_course(tmp_path / "course")
     gc.run(root, "autograder", "keys", gc.ASSIGNMENT)
-    key = json.loads((root / ".autograder" / "keys" / f"{gc.ASSIGNMENT}.json").read_text())
+    key = json.loads(course.key_path(root, gc.ASSIGNMENT).read_text())
     kinds = {e["name"]: e["kind"] for nb in key["notebooks"].values() for e in nb["exercises"]}
     source = nbformat.read(root / "solutions" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb", as_version=4)
     cells = bench.answer_cells(source, kinds, markers.of_course(root))
