@@ -7,7 +7,8 @@ behind a "show solution" toggle -- or, when the book is built with
 ``--solutions omit``, replaced by the stub students get and stripped of outputs.
 The checks that end a demonstration cell (its asserts) fold behind a "show
 check" toggle of their own, so the page reads as a book; the notebooks keep
-them where they are.
+them where they are. A figure's bilingual caption and alt text become this
+language's numbered caption and alt text (bookbuild/figures.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import copy
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-from . import cells
+from . import cells, figures
 from .languages import PROSE_TAGS, Language
 
 SHOW_SOLUTION = "顯示解答 | Show solution"
@@ -60,6 +61,7 @@ def _code(cell: NotebookNode, lang: Language, solutions: str) -> list[NotebookNo
         shown = _with_checks_folded(copy.deepcopy(cell), lang)
     for each in shown:
         each.metadata.pop("nbgrader", None)
+        figures.in_language(each, lang)
     return shown
 
 
@@ -95,4 +97,4 @@ def _fold(cell: NotebookNode, lang: Language, show: str, hide: str) -> None:
     cell.metadata.setdefault("tags", [])
     if "hide-input" not in cell.metadata.tags:
         cell.metadata.tags.append("hide-input")
-    cell.metadata["mystnb"] = {"code_prompt_show": lang.pick(show), "code_prompt_hide": lang.pick(hide)}
+    cell.metadata.setdefault("mystnb", {}).update(code_prompt_show=lang.pick(show), code_prompt_hide=lang.pick(hide))

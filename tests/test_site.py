@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from bookbuild import cells, layout, pages, views
+from bookbuild import cells, figures, layout, pages, views
 from bookbuild.languages import LANGUAGES
 from bookbuild.views import language_view
 
@@ -173,3 +173,36 @@ def test_glossary_names_chapters_by_their_titles(built_site, lang):
         if (pages.GLOSSARY / f"{chapter.id}.csv").is_file():
             title = pages.chapter_title(nbformat.read(chapter.source, as_version=4), lang)
             assert title in text, f"{lang.code}: the glossary never names {title!r}"
+
+
+# --- Figures: a numbered caption and alt text in every edition ----------------------------------------
+
+FIGURE_PREFIX = {"zh-hant": "圖", "en": "Fig.", "zh-hans": "图"}
+PLAIN_QUOTES = str.maketrans("‘’“”", "''\"\"")
+
+
+def prose_of(caption: str) -> list[str]:
+    """The words of a caption between its formulas and code (which the page typesets)."""
+    return [part.strip() for part in re.split(r"\$[^$]*\$|`[^`]*`", caption) if len(part.strip()) > 1]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_figures_have_numbered_captions_and_alt_text_in_the_pages_language(built_site, executed, chapter, lang):
+    """Each figure of the chapter (an image or a widget) is a numbered figure of the page: "圖 10.2" /
+    "Fig. 10.2", its caption in the page's language, and an image's alt text describes it (it used to
+    be the image's file path)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((built_site / lang.code / f"{chapter.page}.html").read_text(encoding="utf-8"), "html.parser")
+    declared = [c for c in executed[chapter.id].cells if figures.is_figure(c)]
+    shown = soup.select("article figure")
+    assert [f.get("id") for f in shown] == [figures.name(c) for c in declared]
+    number = figures.chapter_number(chapter.page)
+    for k, (figure, cell) in enumerate(zip(shown, declared), start=1):
+        caption = figure.select_one("figcaption")
+        assert caption.select_one(".caption-number").get_text().strip() == f"{FIGURE_PREFIX[lang.code]} {number}.{k}"
+        text = caption.select_one(".caption-text").get_text().translate(PLAIN_QUOTES)  # Sphinx's smartquotes
+        expected = prose_of(lang.pick(cell.metadata.figure.caption).translate(PLAIN_QUOTES))
+        assert all(part in text for part in expected), (cell.id, text)
+        for image in figure.select("img"):
+            assert image.get("alt") == lang.pick(cell.metadata.figure.alt), (cell.id, image.get("alt"))

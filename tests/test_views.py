@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from nbformat.v4 import new_code_cell
 
-from bookbuild import cells
+from bookbuild import cells, figures
 from bookbuild.languages import LANGUAGES, ZH_TAG
 from bookbuild import views
 from bookbuild.views import language_view
@@ -99,3 +100,27 @@ def test_checks_that_end_a_demonstration_are_folded(executed, chapter, lang):
 ])
 def test_trailing_checks_are_found(source, split):
     assert cells.trailing_check(source) == split
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_figures_take_their_caption_and_alt_text_in_the_pages_language(executed, chapter, lang):
+    """The source's one bilingual declaration becomes myst-nb's caption, name and alt text of each edition."""
+    nb = executed[chapter.id]
+    declared = {c.id: figures.declaration(c) for c in nb.cells if figures.declaration(c)}
+    view = language_view(nb, lang)
+    shown = {c.id: c.metadata.mystnb for c in view.cells if "figure" in c.get("metadata", {}).get("mystnb", {})}
+    assert declared and shown.keys() == declared.keys()
+    for cell_id, mystnb in shown.items():
+        assert mystnb["figure"] == {"caption": lang.pick(declared[cell_id]["caption"]), "name": f"fig-{cell_id}"}
+        assert mystnb["image"] == {"alt": lang.pick(declared[cell_id]["alt"])}
+    assert not any(figures.KEY in c.metadata for c in view.cells)
+
+
+def test_a_folded_figure_cell_keeps_both_its_toggle_and_its_caption():
+    cell = new_code_cell("plt.plot(x)", metadata={"figure": {"caption": "圖說 | Caption", "alt": "描述 | Picture"}})
+    cell.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "plot", "locked": False}
+    cell.source = "### BEGIN SOLUTION\nplt.plot(x)\n### END SOLUTION"
+    (shown,) = views._code(cell, LANGUAGES[1], "show")
+    assert shown.metadata.mystnb["code_prompt_show"] == "Show solution"
+    assert shown.metadata.mystnb["figure"]["caption"] == "Caption"
+    assert shown.metadata.mystnb["image"]["alt"] == "Picture"
