@@ -1,7 +1,6 @@
 # The two commands of this repository are `make book` and `make test`.
-# Each one does its own set-up: the Debian packages it needs, a virtual
-# environment in .venv/ from requirements.txt, and the pinned JavaScript that the
-# built site serves (package-lock.json).
+# Each one does its own set-up: the Debian packages it needs and a virtual
+# environment in .venv/ from requirements.txt.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +14,6 @@ TEST_WORKERS ?= 0
 # `make book SOLUTIONS=omit` leaves reference solutions out of every page.
 SOLUTIONS ?= show
 
-BOOK_DEBIAN_PACKAGES := npm
 TEST_DEBIAN_PACKAGES := bubblewrap chromium fonts-noto-cjk
 
 .PHONY: help setup setup-test book test test-gpu bench-grade release clean
@@ -34,12 +32,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
-	@command -v npm >/dev/null 2>&1 || scripts/ensure-debian-packages $(BOOK_DEBIAN_PACKAGES)
-	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
-	touch $@
-
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed
 
 setup-test: setup
 	@scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)

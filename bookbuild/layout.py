@@ -26,8 +26,6 @@ EXECUTED = BUILD / "executed"      # executed reference notebooks (the cache)
 STAGE = BUILD / "stage"            # one Sphinx source tree per language
 LANG_BUILDS = BUILD / "lang"       # Sphinx's own output and doctrees, per language
 HTML = BUILD / "html"              # the site: index.html and one folder per language
-VENDOR = BUILD / "vendor"          # JavaScript served by the site (from node_modules)
-NODE_MODULES = ROOT / "node_modules"
 
 
 @dataclass(frozen=True)

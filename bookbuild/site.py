@@ -24,16 +24,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import execute, layout, pages, sphinx_ext
+from . import execute, layout, pages, sphinx_ext, widgets
 from .languages import LANGUAGES, ZH_TAG, Language, language
 from .views import language_view
 
-WIDGET_SCRIPTS = {
-    "require.js": "requirejs/require.js",
-    "embed-amd.js": "@jupyter-widgets/html-manager/dist/embed-amd.js",
-}
-WIDGET_FONTS = "@jupyter-widgets/html-manager/dist"  # the icon fonts embed-amd.js loads on demand
-FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".eot", ".svg")
 THEME_WORDS = Path(__file__).parent / "locale"  # the theme's words in each Chinese edition's own script
 STAGED_LOCALE = "_locale"
 
@@ -48,6 +42,8 @@ def stage(lang: Language, solutions: str) -> Path:
     wanted: dict[Path, str] = {}
     for page, view_in in views.items():
         view = view_in(lang)
+        if "widgets" in view.metadata:
+            view.metadata["widgets"] = widgets.page_state(view.metadata["widgets"])
         if lang != english:  # the page's sections take the English edition's anchors (sphinx_ext)
             view.metadata["bookbuild"][sphinx_ext.SECTION_IDS] = sphinx_ext.section_ids(view_in(english))
         wanted[root / f"{page}.ipynb"] = nbformat.writes(view)
@@ -60,20 +56,6 @@ def stage(lang: Language, solutions: str) -> Path:
         if stale not in wanted:
             stale.unlink()
     return root
-
-
-def vendor_widget_assets() -> Path:
-    """Copy the widget JavaScript from node_modules to a folder the site serves."""
-    target = layout.VENDOR / "widgets"
-    target.mkdir(parents=True, exist_ok=True)
-    sources = {name: layout.NODE_MODULES / path for name, path in WIDGET_SCRIPTS.items()}
-    sources.update({f.name: f for f in (layout.NODE_MODULES / WIDGET_FONTS).iterdir() if f.suffix in FONT_SUFFIXES})
-    for name, source in sources.items():
-        if not source.exists():
-            raise FileNotFoundError(f"{source} is missing: run `make setup` (npm ci) first")
-        if not (target / name).exists() or (target / name).stat().st_mtime < source.stat().st_mtime:
-            shutil.copy2(source, target / name)
-    return layout.VENDOR
 
 
 def build_language(code: str, solutions: str) -> None:
@@ -89,7 +71,6 @@ def build_language(code: str, solutions: str) -> None:
         "locale_dirs": [STAGED_LOCALE],
         "html_title": lang.pick(config["title"]),
         "book_language": lang.code,
-        "book_vendor_dir": str(vendor_widget_assets()),
     }
     output = layout.LANG_BUILDS / lang.code
     if lang.tag == ZH_TAG:
@@ -125,7 +106,6 @@ def build(solutions: str = "show", jobs: int = 2) -> Path:
     """Build every language, ``jobs`` Sphinx processes at a time; return the site's index."""
     if solutions != _last_solutions():
         shutil.rmtree(layout.LANG_BUILDS, ignore_errors=True)  # pages change without their sources changing
-    vendor_widget_assets()
 
     def run(code: str) -> int:
         cmd = [sys.executable, "-m", "bookbuild", "html-language", code, "--solutions", solutions]

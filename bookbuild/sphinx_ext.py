@@ -4,15 +4,13 @@
   language (the sites differ only by their top folder);
 * part captions of ``_toc.yml`` written "Chinese | English", reduced to the
   site's language;
-* the widget JavaScript (require.js and the ipywidgets HTML manager) served
-  from the site instead of a CDN, added from here rather than from a
-  ``_static`` folder of the book, which Jupyter Book would add to every page;
-* two repairs of the stack's JavaScript, so that pages load without a console
-  error: an inline script registered after the builder started (sphinx-thebe's
-  ``const THEBE_JS_URL``) is written twice by Sphinx 7.4, and the ipywidgets
-  HTML manager typesets widget labels with MathJax 2's ``MathJax.Hub`` while
-  the site serves MathJax 3;
-* MathJax only on the pages that typeset something;
+* the book's own drawing of the saved widgets (``static/bookbuild-widgets.js``), on the pages that
+  have widgets, instead of the ipywidgets HTML manager from a CDN;
+* a repair of the stack's JavaScript, so that pages load without a console error: an inline script
+  registered after the builder started (sphinx-thebe's ``const THEBE_JS_URL``) is written twice by
+  Sphinx 7.4;
+* MathJax, without its context menu, only on the pages that typeset something, and sphinx-design's
+  stylesheet only on pages that use it;
 * punctuation that closes a clause kept on the line of the inline formula before it (a Chinese
   line never starts with ，or 。);
 * the scripts and styles of ``static/``: sidebar buttons that open on a phone, a one-row
@@ -56,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_language", "en", "env")
-    app.add_config_value("book_vendor_dir", "", "html")
     # A digest of this extension and its templates: when they change, every page is read again
     # (the extension changes doctrees, not only the HTML around them).
     app.add_config_value("book_extension_digest", digest(), "env")
@@ -68,6 +65,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", add_language_links)
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
     app.connect("html-page-context", drop_mathjax_where_unused, priority=900)
+    app.connect("html-page-context", drop_design_where_unused, priority=900)
     app.connect("html-page-context", show_colab_button, priority=600)  # after the theme's launch buttons (501)
     app.connect("html-page-context", add_search_snippets)
     app.connect("build-finished", serve_student_notebooks)
@@ -82,8 +80,6 @@ def digest() -> str:
 def configure(app: Sphinx, config) -> None:
     config.templates_path.append(str(HERE / "templates"))
     config.html_static_path.append(str(HERE / "static"))
-    if config.book_vendor_dir:
-        config.html_static_path.append(config.book_vendor_dir)
     app.add_css_file("bookbuild.css")
     app.add_js_file("bookbuild-toggles.js")
     app.add_js_file("bookbuild-wide-math.js")
@@ -96,28 +92,19 @@ def configure(app: Sphinx, config) -> None:
     # Left unset, pydata-sphinx-theme 0.17 puts a search field in a top bar above the sidebar's own.
     options["navbar_persistent"] = []
     config.html_theme_options = options
-    config.nb_ipywidgets_js = {"widgets/require.js": {}, "widgets/embed-amd.js": {}}
-    # require.js reads this global as its configuration when it loads: it maps the widget
-    # bundles' module ids to the site's copy, so their icon fonts load from there too.
-    app.add_js_file(None, body=REQUIREJS_CONFIG)
-    app.add_js_file(None, body=MATHJAX2_HUB)
+    # myst-nb adds these to the pages with saved widgets only. Async: the widgets are drawn as soon
+    # as the page is parsed, not after the deferred scripts (MathJax, the theme) have downloaded.
+    config.nb_ipywidgets_js = {WIDGETS_SCRIPT: {"async": "async"}}
+    app.add_css_file("bookbuild-widgets.css")
+    # MathJax as tex-chtml.js (1.2 MB) has it, less the context menu (ui/menu, 430 kB): its loader
+    # fetches the components below from the site's copy (sphinx-mathjax-offline's).
+    config.mathjax_path = MATHJAX_PATH
+    config.mathjax3_config = {**(config.mathjax3_config or {}), "loader": {"load": MATHJAX_COMPONENTS}}
 
 
-REQUIREJS_CONFIG = (
-    "var require = {paths: {'@jupyter-widgets/html-manager/dist': new URL('_static/widgets', "
-    "new URL(document.documentElement.dataset.content_root, location.href)).href}};"
-)
-
-
-# The widget manager calls MathJax.Hub.Queue(["Typeset", MathJax.Hub, element]) (MathJax 2) when it
-# draws a label; with MathJax 3 that throws. Give it a Hub that typesets with MathJax 3 instead. The
-# widgets render on `load`, after MathJax (a deferred script) has replaced its configuration object.
-MATHJAX2_HUB = (
-    "document.addEventListener('DOMContentLoaded', () => { const mj = window.MathJax;"
-    " if (mj && mj.version && !mj.Hub) mj.Hub = {Queue: (...jobs) => jobs.forEach(job => {"
-    " if (Array.isArray(job) && job[0] === 'Typeset' && job[2]) mj.startup.promise ="
-    " mj.startup.promise.then(() => mj.typesetPromise([job[2]])); })}; });"
-)
+WIDGETS_SCRIPT = "bookbuild-widgets.js"
+MATHJAX_PATH = "mathjax/startup.js"
+MATHJAX_COMPONENTS = ["input/tex", "output/chtml", "a11y/assistive-mml"]
 
 
 def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -134,14 +121,14 @@ def drop_duplicate_scripts(app: Sphinx, pagename: str, templatename: str, contex
 
 
 def drop_mathjax_where_unused(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Load MathJax (1.2 MB) only on pages with formulas or widgets (whose labels may hold TeX).
+    """Load MathJax (800 kB) only on pages with formulas or widgets (whose labels may hold TeX).
 
     Sphinx also loads it on every page whose table of contents reaches a page with formulas,
     which is the landing page: the book's front door paid for MathJax and typeset nothing."""
     if doctree is None or app.env.get_domain("math").data["has_equations"].get(pagename):
         return
     scripts = context.get("script_files", [])
-    if any("widgets/" in (getattr(script, "filename", None) or "") for script in scripts):
+    if any(WIDGETS_SCRIPT in (getattr(script, "filename", None) or "") for script in scripts):
         return
     context["script_files"][:] = [script for script in scripts if not _is_mathjax(script, app.config.mathjax_path)]
 
@@ -151,6 +138,24 @@ def _is_mathjax(script, mathjax_path: str) -> bool:
     body = getattr(script, "attributes", {}).get("body", "")
     filename = getattr(script, "filename", None) or ""
     return filename in (mathjax_path, f"_static/{mathjax_path}") or body.startswith("window.MathJax =")
+
+
+def drop_design_where_unused(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Load sphinx-design's stylesheet (55 kB) and tab script only on pages that use its components.
+
+    Jupyter Book enables the extension for every book, and it adds both files to every page; the
+    book's pages use none of its cards, grids or tabs today."""
+    if SPHINX_DESIGN_CLASS.search(context.get("body", "")):
+        return
+    for assets in (context.get("css_files", []), context.get("script_files", [])):
+        assets[:] = [asset for asset in assets if not _is_sphinx_design(getattr(asset, "filename", None) or "")]
+
+
+SPHINX_DESIGN_CLASS = re.compile(r'class="(?:[^"]* )?sd-')
+
+
+def _is_sphinx_design(filename: str) -> bool:
+    return Path(filename).name in ("sphinx-design.min.css", "design-tabs.js")
 
 
 def add_search_snippets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
