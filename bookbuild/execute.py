@@ -3,10 +3,12 @@
 The executed notebook in ``_build/executed/`` is what every later step reads:
 the language views of the book and the checks of the test suite. The same run
 records what the exercises' hidden blocks compute (``<id>.key.jsonl``), from
-which the tests build an answer key without running the chapter again. It is reused
+which the tests build an answer key without running the chapter again, and draws
+every figure once more per Chinese edition (``kernel_startup.py``). It is reused
 as long as its cache key matches: the source notebook, requirements.txt, this
-module and the autograder modules the hidden tests import (the authoring API and
-what it imports; the rest of the grader does not run in a chapter's kernel).
+module, the autograder modules the hidden tests import (the authoring API and
+what it imports; the rest of the grader does not run in a chapter's kernel) and
+the modules and catalog that draw the editions' figures.
 
 A chapter fails the build when a cell raises (unless tagged
 ``raises-exception``) or writes to stderr: warnings are defects in a book
@@ -36,6 +38,10 @@ CELL_TIMEOUT = 600
 # rerun would fail on a chapter built alone. The portability check tries another thread count.
 KERNEL_THREADS = 1
 KEY_INPUTS = ("requirements.txt",)
+KERNEL_STARTUP = Path(__file__).with_name("kernel_startup.py")
+# What the kernel's startup draws the Chinese editions' figures with (see figure_words.py).
+FIGURE_INPUTS = [KERNEL_STARTUP, *(Path(__file__).with_name(name)
+                                   for name in ("figure_words.py", "figure_words.csv", "languages.py"))]
 
 
 class ExecutionError(RuntimeError):
@@ -46,7 +52,7 @@ def cache_key(chapter: Chapter) -> str:
     digest = hashlib.sha256(chapter.source.read_bytes())
     for name in KEY_INPUTS:
         digest.update((ROOT / name).read_bytes())
-    for path in [Path(__file__), *kernel_modules()]:
+    for path in [Path(__file__), *kernel_modules(), *FIGURE_INPUTS]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -119,12 +125,13 @@ def recording_environment(records: Path) -> dict[str, str]:
 
 
 def kernel_environment(threads: int) -> dict[str, str]:
-    """The environment a chapter's kernel runs in: hashing fixed, ``threads`` threads for the maths.
+    """The environment a chapter's kernel runs in: hashing fixed, ``threads`` threads for the maths,
+    and the startup that draws each figure for the Chinese editions too (``kernel_startup.py``).
 
     PASSIVE: idle OpenMP threads sleep instead of spinning, which otherwise slows a
     chapter many times over when the cores are shared (measured on ch15's training loop)."""
     return {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1", "OMP_WAIT_POLICY": "PASSIVE",
-            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONSTARTUP": str(KERNEL_STARTUP)}
 
 
 def key_records(chapter: Chapter) -> Path:

@@ -7,10 +7,11 @@ languages, in its metadata::
     "figure": {"caption": "中文說明 | English caption", "alt": "中文描述 | English description"}
 
 The caption says what the figure shows and what to see in it; the alt text describes the
-picture for a reader who cannot see it (what is plotted against what, the shapes and colours).
+picture for a reader who cannot see it (what is plotted against what, the shapes and colors).
 The view of each edition turns the declaration into the metadata myst-nb reads (``mystnb``:
 ``figure`` with the caption and a name, ``image`` with the alt text), the Simplified Chinese
-edition converting the Chinese half as it converts prose. Sphinx numbers the figures
+edition converting the Chinese half as it converts prose; a figure drawn again for the edition
+(``figure_words.py``) replaces the English drawing. Sphinx numbers the figures
 (``numfig``; the Chinese locales print 圖 and 图); this module is also a Sphinx extension that
 prefixes each chapter's numbers with the chapter's, so the second figure of chapter 10 is
 "圖 10.2" / "Fig. 10.2" in every edition, as in a printed book.
@@ -22,6 +23,7 @@ import re
 
 from nbformat import NotebookNode
 
+from . import figure_words
 from .languages import Language
 
 KEY = "figure"  # the source cell's bilingual declaration
@@ -48,7 +50,12 @@ def name(cell: NotebookNode) -> str:
 
 
 def in_language(cell: NotebookNode, lang: Language) -> None:
-    """Replace the cell's bilingual declaration with myst-nb's metadata in ``lang``."""
+    """Show the cell's figure as ``lang``'s edition draws it, and replace the cell's bilingual
+    declaration with myst-nb's metadata in ``lang``."""
+    for output in cell.get("outputs", []):
+        drawings = output.get("data", {}).pop(figure_words.EDITIONS_KEY, None)
+        if drawings and lang.code in drawings:
+            output.data["image/svg+xml"] = drawings[lang.code]
     declared = cell.metadata.pop(KEY, None)
     if declared is None:
         return

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from bookbuild import cells, figures, layout, pages, views
+from bookbuild import cells, figure_words, figures, layout, pages, views
 from bookbuild.languages import LANGUAGES
 from bookbuild.sphinx_ext import MATHJAX_PATH, WIDGETS_SCRIPT
 from bookbuild.views import language_view
@@ -207,3 +207,20 @@ def test_figures_have_numbered_captions_and_alt_text_in_the_pages_language(built
         assert all(part in text for part in expected), (cell.id, text)
         for image in figure.select("img"):
             assert image.get("alt") == lang.pick(cell.metadata.figure.alt), (cell.id, image.get("alt"))
+
+
+@pytest.mark.parametrize("code", ["zh-hant", "zh-hans"])
+def test_chinese_editions_show_figures_drawn_in_chinese(built_site, executed, chapter, code):
+    """A figure's words (titles, axis labels, legends, diagram boxes) read in Chinese on the Chinese
+    editions' pages, where the site built before showed the English drawing."""
+    from bs4 import BeautifulSoup
+
+    page = built_site / code / f"{chapter.page}.html"
+    images = [image["src"] for image in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+              .select("article img") if image["src"].endswith(".svg")]
+    assert len(images) == sum("image/svg+xml" in o.get("data", {}) for c in executed[chapter.id].cells
+                              for o in c.get("outputs", []))
+    english = [f"{src}: {text!r}" for src in images
+               for text in figure_words.drawn_texts((page.parent / src).read_text(encoding="utf-8"))
+               if figure_words.untranslated(text)]
+    assert not english, "\n".join(english)

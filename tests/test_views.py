@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from nbformat.v4 import new_code_cell
 
-from bookbuild import cells, figures
+from bookbuild import cells, figure_words, figures
 from bookbuild.languages import LANGUAGES, ZH_TAG
 from bookbuild import views
 from bookbuild.views import language_view
@@ -124,3 +124,18 @@ def test_a_folded_figure_cell_keeps_both_its_toggle_and_its_caption():
     assert shown.metadata.mystnb["code_prompt_show"] == "Show solution"
     assert shown.metadata.mystnb["figure"]["caption"] == "Caption"
     assert shown.metadata.mystnb["image"]["alt"] == "Picture"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
+def test_each_edition_shows_its_own_drawing_of_a_figure(executed, chapter, lang):
+    """A Chinese page shows the figure its kernel drew in that edition's words; the English page the
+    figure as the chapter drew it. No page carries the other editions' drawings."""
+    nb = executed[chapter.id]
+    shown = {c.id: c for c in language_view(nb, lang).cells if c.cell_type == "code"}
+    for cell in nb.cells:
+        for output, page_output in zip(cell.get("outputs", []), shown.get(cell.id, {}).get("outputs", [])):
+            drawings = output.get("data", {}).get(figure_words.EDITIONS_KEY, {})
+            assert figure_words.EDITIONS_KEY not in page_output.get("data", {})
+            if "image/svg+xml" in output.get("data", {}):
+                expected = drawings.get(lang.code, output.data["image/svg+xml"])
+                assert page_output.data["image/svg+xml"] == expected, cell.id
