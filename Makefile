@@ -14,12 +14,16 @@ TEST_WORKERS ?= 0
 # `make book SOLUTIONS=omit` leaves reference solutions out of every page.
 SOLUTIONS ?= show
 
-TEST_DEBIAN_PACKAGES := bubblewrap chromium fonts-noto-cjk
+# poppler-utils: tests/test_pdf.py reads the PDFs' text with pdftohtml.
+TEST_DEBIAN_PACKAGES := bubblewrap chromium fonts-noto-cjk poppler-utils
+# The PDF is printed by headless Chromium; the Chinese editions are set in Noto Sans CJK.
+PDF_DEBIAN_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help setup setup-test book test test-gpu bench-grade release clean
+.PHONY: help setup setup-test book pdf test test-gpu bench-grade release clean
 
 help:
 	@echo "make book         build the HTML book (all languages) into _build/html/"
+	@echo "make pdf          the whole book as a PDF per language, in _build/pdf/ and the site"
 	@echo "make test         run the whole test suite"
 	@echo "make test-gpu     execute every chapter on CUDA and report timings"
 	@echo "make bench-grade  grade 100 generated submissions, ours vs plain nbgrader"
@@ -39,6 +43,10 @@ setup-test: setup
 
 book: setup
 	$(PY) -m bookbuild all --solutions $(SOLUTIONS)
+
+pdf: book
+	@scripts/ensure-debian-packages $(PDF_DEBIAN_PACKAGES)
+	$(PY) -m bookbuild pdf
 
 test: setup-test
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

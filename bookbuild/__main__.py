@@ -9,6 +9,7 @@
     timings      print each chapter's CPU execution time (the README table)
     gpu-run      execute every chapter on CUDA and print the timings (`make test-gpu`)
     portability  run chapters again with another seed, thread count and CPU kernels (as `make test` does)
+    pdf          print the whole book of each edition (or those named) into _build/pdf/ and the site (`make pdf`)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 import nbformat
 
 from . import cells, conventions, execute, layout, release, site
-from .languages import ZH_TAG, phrase_changes
+from .languages import LANGUAGES, ZH_TAG, phrase_changes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("gpu-run")
     p = sub.add_parser("portability")
     p.add_argument("chapters", nargs="*")
+    p = sub.add_parser("pdf")
+    p.add_argument("editions", nargs="*", help=f"some of {', '.join(lang.code for lang in LANGUAGES)} (default: all)")
 
     args = parser.parse_args(argv)
     chapters = [layout.chapter(c) for c in getattr(args, "chapters", [])] or layout.chapters()
@@ -84,6 +87,11 @@ def main(argv: list[str] | None = None) -> None:
         gpu_run(chapters)
     elif args.command == "portability":
         check_portability(chapters)
+    elif args.command == "pdf":
+        from . import pdf  # imports pypdf and Playwright, which the other commands do not need
+
+        for path in pdf.build(args.editions):
+            print(f"{path} ({path.stat().st_size / 1e6:.1f} MB), in the site as {pdf.SITE_FOLDER}/{path.name}")
 
 
 def print_timings(chapters: list[layout.Chapter]) -> None:
