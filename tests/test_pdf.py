@@ -198,6 +198,17 @@ def test_the_pdf_embeds_its_fonts(books, lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_every_page_links_to_its_editions_pdf(lang):
+    """The header link of templates/pdf-link.html, from any page of the toc, leads to the edition's PDF in the
+    site (where `make pdf` copies it), and says so in the edition's language."""
+    for page in layout.toc_files():
+        link = pdf.link_context(page, lang.code)
+        target = (layout.HTML / lang.code / page).parent / link["href"]
+        assert target.resolve() == (layout.HTML / pdf.SITE_FOLDER / f"{lang.code}.pdf").resolve(), (page, link)
+        assert link["label"] == lang.pick(pdf.LINK_LABEL) and "|" not in link["label"], link
+
+
+@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
 def test_no_link_of_the_pdf_points_at_the_local_server(books, lang):
     """The pages' links to each other jump inside the PDF; none is left pointing at the server it was printed from."""
     dead = [uri for page in books[lang.code].reader.pages for annotation in page.get("/Annots") or []
