@@ -652,8 +652,10 @@ def test_page_checks_notice_a_broken_page(chromium, serve_folder, built_site, ex
     _mirror(built_site, root, original)
     broken = root / lang.code / f"{page}.html"
     broken.write_text(_sabotage(original.read_text(encoding="utf-8"), lang, page), encoding="utf-8")
-    noise = np.random.default_rng(0).integers(0, 256, size=(700, 700, 3), dtype=np.uint8)
-    Image.fromarray(noise).save(broken.parent / "heavy-figure.png")  # about 1.5 MB: noise does not compress
+    # About 2.1 MB (noise does not compress): over the limit for one figure, and for the page's own weight
+    # even with the page's HTML as light as it is.
+    noise = np.random.default_rng(0).integers(0, 256, size=(840, 840, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(broken.parent / "heavy-figure.png")
     base = serve_folder(root)
 
     v = Visit(chromium, base, url_of(base, lang, page))
