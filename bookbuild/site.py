@@ -40,10 +40,14 @@ def stage(lang: Language, solutions: str) -> Path:
     views.update({page: partial(pages.page_view, page, chapters=executed) for page in layout.pages()})
     english = language("en")
     wanted: dict[Path, str] = {}
+    pictures: dict[str, bytes] = {}
     for page, view_in in views.items():
         view = view_in(lang)
         if "widgets" in view.metadata:
-            view.metadata["widgets"] = widgets.page_state(view.metadata["widgets"])
+            to_static = "../" * page.count("/") + "_static"
+            view.metadata["widgets"], shown = widgets.page_state(view.metadata["widgets"],
+                                                                 f"{to_static}/{widgets.PICTURES}")
+            pictures.update(shown)
         if lang != english:  # the page's sections take the English edition's anchors (sphinx_ext)
             view.metadata["bookbuild"][sphinx_ext.SECTION_IDS] = sphinx_ext.section_ids(view_in(english))
         wanted[root / f"{page}.ipynb"] = nbformat.writes(view)
@@ -55,7 +59,19 @@ def stage(lang: Language, solutions: str) -> Path:
     for stale in root.rglob("*.ipynb"):
         if stale not in wanted:
             stale.unlink()
+    _stage_pictures(root / widgets.STATIC_FOLDER / widgets.PICTURES, pictures)
     return root
+
+
+def _stage_pictures(folder: Path, pictures: dict[str, bytes]) -> None:
+    """The widgets' pictures, each written once (its name is its content's hash); others removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in pictures.items():
+        if not (folder / name).exists():
+            (folder / name).write_bytes(data)
+    for stale in folder.iterdir():
+        if stale.name not in pictures:
+            stale.unlink()
 
 
 def build_language(code: str, solutions: str) -> None:

@@ -45,6 +45,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+from . import widgets
 from .languages import LANGUAGES, language
 from .layout import NOTEBOOKS, ROOT
 
@@ -95,6 +96,9 @@ def configure(app: Sphinx, config) -> None:
     # myst-nb adds these to the pages with saved widgets only. Async: the widgets are drawn as soon
     # as the page is parsed, not after the deferred scripts (MathJax, the theme) have downloaded.
     config.nb_ipywidgets_js = {WIDGETS_SCRIPT: {"async": "async"}}
+    # The widgets' pictures, staged by bookbuild/widgets.py, go to _static/ (bookbuild-widgets.js shows them).
+    if (Path(app.srcdir) / widgets.STATIC_FOLDER).is_dir():
+        config.html_static_path.append(str(Path(app.srcdir) / widgets.STATIC_FOLDER))
     app.add_css_file("bookbuild-widgets.css")
     # MathJax as tex-chtml.js (1.2 MB) has it, less the context menu (ui/menu, 430 kB): its loader
     # fetches the components below from the site's copy (sphinx-mathjax-offline's).

@@ -6,6 +6,7 @@ every value the drawing reads, and that the drawing knows every model and style 
 
 from __future__ import annotations
 
+import base64
 import re
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def _style_attributes_drawn() -> set[str]:
 
 
 def _saved_states(executed) -> dict[str, dict]:
-    return {chapter: widgets.page_state(nb.metadata.widgets)[widgets.STATE_MIME]["state"]
+    return {chapter: widgets.page_state(nb.metadata.widgets, "pictures")[0][widgets.STATE_MIME]["state"]
             for chapter, nb in executed.items() if "widgets" in nb.metadata}
 
 
@@ -39,13 +40,32 @@ def test_the_page_keeps_every_value_that_is_set():
         "state": {"index": 0, "disabled": False, "readout": True, "description": "", "tooltip": None, "_dom_classes": [],
                   "_options_labels": ["a", "b"], "_view_count": None, "_view_name": "SelectionSliderView",
                   "layout": "IPY_MODEL_l"}}}}}
-    kept = widgets.page_state(saved)[widgets.STATE_MIME]
+    kept = widgets.page_state(saved, "pictures")[0][widgets.STATE_MIME]
     assert kept["version_major"] == 2
     assert kept["state"]["m"]["model_name"] == "SelectionSliderModel"
     # 0 and False are values (the first option, a live slider), not unset attributes.
     assert kept["state"]["m"]["state"] == {"index": 0, "disabled": False, "readout": True,
                                            "_options_labels": ["a", "b"], "layout": "IPY_MODEL_l"}
     assert saved[widgets.STATE_MIME]["state"]["m"]["state"]["tooltip"] is None, "the notebook's own state is untouched"
+
+
+def test_pictures_leave_the_page_for_files_loaded_when_shown():
+    png = base64.b64encode(b"\x89PNG not really").decode()
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10pt"><path d="M 0 0"/></svg>'
+    html = (f'<p>step 1</p><img src="data:image/png;base64,{png}">'
+            f'<?xml version="1.0" encoding="utf-8" standalone="no"?>\n<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN"\n'
+            f'  "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">\n{svg}')
+    saved = {widgets.STATE_MIME: {"state": {
+        "a": _model("HTMLModel", value=html), "b": _model("HTMLModel", value=html), "c": _model("LabelModel", value=html)}}}
+    state, pictures = widgets.page_state(saved, "../_static/pics")
+    assert sorted(pictures.values()) == sorted([b"\x89PNG not really", svg.encode()]), "each picture once, as it was"
+    shown = state[widgets.STATE_MIME]["state"]["a"]["state"]["value"]
+    assert shown == state[widgets.STATE_MIME]["state"]["b"]["state"]["value"]
+    names = {name: f"../_static/pics/{name}" for name in pictures}
+    png_name, svg_name = sorted(names, key=lambda name: name.endswith(".svg"))
+    assert shown == (f'<p>step 1</p><img src="{names[png_name]}" loading="lazy">'
+                     f'<img src="{names[svg_name]}" loading="lazy" alt="">'), shown
+    assert state[widgets.STATE_MIME]["state"]["c"]["state"]["value"] == html, "only HTML widgets show pictures"
 
 
 def _unknown_models(states: dict[str, dict]) -> dict[str, str]:
