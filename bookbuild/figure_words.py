@@ -5,7 +5,7 @@ A chapter runs once, so matplotlib draws each figure's text once, in English. Th
 text looked up in ``figure_words.csv`` (English -> Traditional Chinese; the Simplified edition
 converts the Traditional words as it converts prose), and the view of each edition shows its own
 drawing. Drawing again rather than replacing words in the finished SVG keeps matplotlib in charge
-of the layout: a title stays centred, a legend's box fits its new words, a label that mixes words
+of the layout: a title stays centered, a legend's box fits its new words, a label that mixes words
 and math ("steps back in time $T$") is typeset whole, and the text stays glyph outlines, so a
 figure looks the same on every reader's machine. Chinese text is set in Noto Sans CJK (the
 Debian package fonts-noto-cjk), the Traditional or Simplified face, falling back to the text's own
@@ -45,7 +45,7 @@ NAMES = frozenset("""
     RAG recall Redmon ReLU ridge ring RLHF RMSProp RNN RS Schmidhuber SFT SGD sigmoid SiLU sleeping Sobel
     softmax SOT SPPF Tanh tanh task Terry text TF-IDF the Toronto Transformer Transformer-base True TU VAE
     Vaswani VGG Washington Welling Whisper XOR YOLO
-    src tgt enc dec xattn
+    src tgt enc dec xattn optimizer
 """.split())
 
 
