@@ -14,17 +14,20 @@ TEST_WORKERS ?= 0
 # `make book SOLUTIONS=omit` leaves reference solutions out of every page.
 SOLUTIONS ?= show
 
+# The Chinese editions' figures are drawn with Noto Sans CJK (bookbuild/kernel_startup.py).
+BOOK_DEBIAN_PACKAGES := fonts-noto-cjk
 # poppler-utils: tests/test_pdf.py reads the PDFs' text with pdftohtml.
 TEST_DEBIAN_PACKAGES := bubblewrap chromium fonts-noto-cjk poppler-utils
 # The PDF is printed by headless Chromium; the Chinese editions are set in Noto Sans CJK.
 PDF_DEBIAN_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: help setup setup-test book pdf test test-gpu bench-grade release clean
+.PHONY: help setup setup-test book pdf test test-pdf test-gpu bench-grade release clean
 
 help:
 	@echo "make book         build the HTML book (all languages) into _build/html/"
 	@echo "make pdf          the whole book as a PDF per language, in _build/pdf/ and the site"
 	@echo "make test         run the whole test suite"
+	@echo "make test-pdf     the PDF tests on all three editions (make test prints one)"
 	@echo "make test-gpu     execute every chapter on CUDA and report timings"
 	@echo "make bench-grade  grade 100 generated submissions, ours vs plain nbgrader"
 	@echo "make release      regenerate the student notebooks in notebooks/"
@@ -42,14 +45,20 @@ setup-test: setup
 	@scripts/ensure-debian-packages $(TEST_DEBIAN_PACKAGES)
 
 book: setup
+	@scripts/ensure-debian-packages $(BOOK_DEBIAN_PACKAGES)
 	$(PY) -m bookbuild all --solutions $(SOLUTIONS)
 
+# The pages are built again once the PDFs are in the site: each page then links to its edition's PDF.
 pdf: book
 	@scripts/ensure-debian-packages $(PDF_DEBIAN_PACKAGES)
 	$(PY) -m bookbuild pdf
+	$(PY) -m bookbuild html --solutions $(SOLUTIONS)
 
 test: setup-test
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+test-pdf: setup-test
+	BOOK_PDF_EDITIONS=all $(PY) -m pytest tests/test_pdf.py $(PYTEST_ARGS)
 
 test-gpu: setup
 	$(PY) -m bookbuild gpu-run

@@ -46,6 +46,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from . import widgets
+from .pdf import link_context as pdf_link
 from .languages import LANGUAGES, language
 from .layout import NOTEBOOKS, ROOT
 
@@ -55,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("book_language", "en", "env")
+    # The editions whose PDF the site holds (``make pdf``): their pages link to it. A change re-reads
+    # every page, so that the link appears on all of them.
+    app.add_config_value("book_pdf_editions", [], "env")
     # A digest of this extension and its templates: when they change, every page is read again
     # (the extension changes doctrees, not only the HTML around them).
     app.add_config_value("book_extension_digest", digest(), "env")
@@ -69,6 +73,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", drop_design_where_unused, priority=900)
     app.connect("html-page-context", show_colab_button, priority=600)  # after the theme's launch buttons (501)
     app.connect("html-page-context", add_search_snippets)
+    app.connect("html-page-context", add_pdf_link)
     app.connect("build-finished", serve_student_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
@@ -89,7 +94,7 @@ def configure(app: Sphinx, config) -> None:
     config.html_favicon = str(HERE / "static" / "favicon.svg")
     config.html_search_scorer = str(HERE / "static" / "bookbuild-search-scorer.js")
     options = dict(config.html_theme_options)
-    options["article_header_end"] = ["lang-switcher.html", "article-header-buttons.html"]
+    options["article_header_end"] = ["lang-switcher.html", "pdf-link.html", "article-header-buttons.html"]
     # Left unset, pydata-sphinx-theme 0.17 puts a search field in a top bar above the sidebar's own.
     options["navbar_persistent"] = []
     config.html_theme_options = options
@@ -160,6 +165,12 @@ SPHINX_DESIGN_CLASS = re.compile(r'class="(?:[^"]* )?sd-')
 
 def _is_sphinx_design(filename: str) -> bool:
     return Path(filename).name in ("sphinx-design.min.css", "design-tabs.js")
+
+
+def add_pdf_link(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The header's link to the whole book as a PDF (``templates/pdf-link.html``), where the site has it."""
+    if app.config.book_language in app.config.book_pdf_editions:
+        context["book_pdf"] = pdf_link(pagename, app.config.book_language)
 
 
 def add_search_snippets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:

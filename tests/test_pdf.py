@@ -1,6 +1,8 @@
 """The whole book as a PDF per edition (``make pdf``, bookbuild/pdf.py), read as a reader's viewer reads it.
 
-The PDFs are printed once for the module from the site the suite builds (``built_site``). Poppler's
+The PDFs are printed once for the module from the site the suite builds (``built_site``): under
+``make test`` the Traditional Chinese edition's alone (its CJK fonts are what can go wrong; printing one
+edition takes 4 to 5 minutes here), under ``make test-pdf`` (``BOOK_PDF_EDITIONS=all``) all three. Poppler's
 pdftohtml reads the text of each page, with where it stands and its font (the contents and their page
 numbers, the running heads, the titles, raw JSON or TeX); pypdf reads the bookmarks, the fonts and the
 links. The checks are first run on a small document printed with the faults they look for, so that a
@@ -10,22 +12,26 @@ check that could not fail would be noticed.
 from __future__ import annotations
 
 import html
+import os
 import re
 import subprocess
 import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from bookbuild import layout, pdf
+from bookbuild import layout, pdf, sphinx_ext
 from bookbuild.languages import LANGUAGES
 
 pytestmark = pytest.mark.browser
+
+PRINTED = [lang for lang in LANGUAGES if os.environ.get("BOOK_PDF_EDITIONS", "zh-hant") in ("all", lang.code)]
 
 # What a page must not show: a widget's saved JSON (the manager failed to draw it) and, in the prose, TeX
 # that MathJax did not typeset.
@@ -45,7 +51,8 @@ CJK_FONTS = {"zh-hant": "NotoSansCJKtc-", "zh-hans": "NotoSansCJKsc-"}
 def books(built_site, tmp_path_factory):
     """Each edition's PDF, printed from the built site, by edition code."""
     started = time.monotonic()
-    paths = pdf.build(site=built_site, out=tmp_path_factory.mktemp("pdf"), publish=False)
+    paths = pdf.build([lang.code for lang in PRINTED], site=built_site, out=tmp_path_factory.mktemp("pdf"),
+                      publish=False)
     print(f"\nprinted the PDFs of {len(paths)} editions in {time.monotonic() - started:.0f} s")
     with ThreadPoolExecutor(max_workers=2) as pool:  # pdftohtml runs outside Python: one a core
         return dict(zip((path.stem for path in paths), pool.map(Book, paths)))
@@ -156,7 +163,7 @@ def test_the_checks_notice_raw_json_and_tex(tmp_path):
     assert "\\(code\\)" in book.text[0] and "\\(code\\)" not in book.prose[0]
 
 
-@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+@pytest.mark.parametrize("lang", PRINTED, ids=[lang.code for lang in PRINTED])
 def test_every_page_of_the_book_is_in_its_pdf(books, built_site, lang):
     """The contents list the title of every page of the toc, in the edition's language, with the number of
     the sheet where that title stands; each is a bookmark to that sheet; and the pages are all there."""
@@ -181,13 +188,13 @@ def _flatten(outline):
         yield from _flatten(item) if isinstance(item, list) else [item]
 
 
-@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+@pytest.mark.parametrize("lang", PRINTED, ids=[lang.code for lang in PRINTED])
 def test_the_pdf_shows_formulas_typeset_and_widgets_drawn(books, lang):
     """No page shows a widget's saved JSON, or TeX that MathJax left as it was."""
     assert not raw_left(books[lang.code]), f"{lang.code}: raw JSON or TeX on pages {raw_left(books[lang.code])}"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+@pytest.mark.parametrize("lang", PRINTED, ids=[lang.code for lang in PRINTED])
 def test_the_pdf_embeds_its_fonts(books, lang):
     """Every font's glyphs are in the PDF; each Chinese edition is set in the Noto Sans CJK of its script."""
     found = fonts(books[lang.code].reader)
@@ -208,7 +215,18 @@ def test_every_page_links_to_its_editions_pdf(lang):
         assert link["label"] == lang.pick(pdf.LINK_LABEL) and "|" not in link["label"], link
 
 
-@pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
+def test_a_page_links_to_its_pdf_where_the_site_has_it():
+    """The header shows the link (templates/pdf-link.html reads ``book_pdf``) only in an edition whose PDF the
+    site holds: `make pdf` builds the pages again once the PDFs are there; a `make book` site has none."""
+    page = layout.chapters()[0].page
+    for held, shown in ((["en", "zh-hant"], True), ([], False)):
+        app = SimpleNamespace(config=SimpleNamespace(book_language="en", book_pdf_editions=held))
+        context = {}
+        sphinx_ext.add_pdf_link(app, page, "page.html", context, None)
+        assert context.get("book_pdf") == (pdf.link_context(page, "en") if shown else None), (held, context)
+
+
+@pytest.mark.parametrize("lang", PRINTED, ids=[lang.code for lang in PRINTED])
 def test_no_link_of_the_pdf_points_at_the_local_server(books, lang):
     """The pages' links to each other jump inside the PDF; none is left pointing at the server it was printed from."""
     dead = [uri for page in books[lang.code].reader.pages for annotation in page.get("/Annots") or []
