@@ -26,6 +26,7 @@ STATIC_FOLDER = "_widget_static"
 PICTURES = "widget-pictures"
 
 DATA_URI = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=\s]+)"')
+SVG_NAMESPACES = (("", "http://www.w3.org/2000/svg"), ("xlink", "http://www.w3.org/1999/xlink"))
 INLINE_SVG = re.compile(r"(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE svg[^>]*>\s*)?(<svg\b.*?</svg>)", re.S)
 
 
@@ -57,4 +58,13 @@ def _pictures_as_files(html: str, pictures: dict[str, bytes], url: str) -> str:
         return f"{url}/{name}"
 
     html = DATA_URI.sub(lambda m: f'src="{file(base64.b64decode(m[2]), "." + m[1])}" loading="lazy"', html)
-    return INLINE_SVG.sub(lambda m: f'<img src="{file(m[1].encode(), ".svg")}" loading="lazy" alt="">', html)
+    return INLINE_SVG.sub(lambda m: f'<img src="{file(_standalone(m[1]).encode(), ".svg")}" loading="lazy" alt="">',
+                          html)
+
+
+def _standalone(svg: str) -> str:
+    """An SVG written into HTML may leave out its namespaces; a file must declare them to be drawn."""
+    tag = svg[:svg.index(">")]
+    declared = "".join(f' xmlns{":" + prefix if prefix else ""}="{uri}"' for prefix, uri in SVG_NAMESPACES
+                       if f"xmlns{':' + prefix if prefix else ''}=" not in tag and (not prefix or f"{prefix}:" in svg))
+    return "<svg" + declared + svg[len("<svg"):]

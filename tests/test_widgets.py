@@ -68,6 +68,18 @@ def test_pictures_leave_the_page_for_files_loaded_when_shown():
     assert state[widgets.STATE_MIME]["state"]["c"]["state"]["value"] == html, "only HTML widgets show pictures"
 
 
+def test_an_svg_drawn_without_namespaces_gets_them_as_a_file():
+    """Chapter 1 writes its SVG by hand, without xmlns, which HTML allows and an image file does not."""
+    bare = '<svg width="4" height="4"><use xlink:href="#a"/></svg>'
+    saved = {widgets.STATE_MIME: {"state": {"a": _model("HTMLModel", value=bare)}}}
+    _, pictures = widgets.page_state(saved, "pics")
+    assert list(pictures.values()) == [b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+                                       b' width="4" height="4"><use xlink:href="#a"/></svg>']
+    declared = '<svg xmlns="http://www.w3.org/2000/svg" width="4"></svg>'
+    saved[widgets.STATE_MIME]["state"]["a"]["state"]["value"] = declared
+    assert list(widgets.page_state(saved, "pics")[1].values()) == [declared.encode()]
+
+
 def _unknown_models(states: dict[str, dict]) -> dict[str, str]:
     """Models that no view draws and that are neither a jslink nor a widget's layout or style."""
     drawn, unknown = _views_drawn(), {}
