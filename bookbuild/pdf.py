@@ -24,6 +24,7 @@ import functools
 import io
 import re
 import shutil
+import sys
 import threading
 from dataclasses import dataclass
 from html import escape
@@ -369,7 +370,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
     def handle_error(self, request, client_address):
-        pass  # the browser closed a page while a file was still being sent
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the browser closed a page while a file was still being sent
+        super().handle_error(request, client_address)
 
 
 @contextlib.contextmanager

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import functools
 import os
 import shutil
 import subprocess
 import sys
-import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import nbformat
 import pytest
 
 from bookbuild import cells, execute, layout, portability, site
+from bookbuild.pdf import CHROMIUM, CHROMIUM_ARGS, serving
 
 JOBS = max(1, min(2, os.cpu_count() or 1))
 # `BOOK_CHAPTERS=ch10_rnn make test` tests one chapter (listed in _toc.yml or not yet).
@@ -181,41 +179,7 @@ def built_site(executed):
     return layout.HTML
 
 
-# --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py) ------------------
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium (`make setup-test`); Playwright downloads no browser
-# Offline and as root: no sandbox, and none of the background requests Chromium makes to Google hosts.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _SiteServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return  # the browser closed a page while a file was still being sent
-        super().handle_error(request, client_address)
-
-
-@contextlib.contextmanager
-def serving(folder):
-    """Serve a folder from a thread on 127.0.0.1 (a free port); yields the base URL, ending in /."""
-    server = _SiteServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, name=f"serve {folder}", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
-
+# --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py, tests/test_pdf.py) ---
 
 @pytest.fixture(scope="session")
 def site_server(built_site):
