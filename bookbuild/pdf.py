@@ -54,6 +54,9 @@ COLUMN_PX = round((210 - 2 * 16) / 25.4 * 96)
 IN_FLIGHT = 2          # pages loading at once while another is printed: both cores busy
 READY_TIMEOUT_MS = 60_000
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+# True once the page's scripts have laid it out for the paper (bookbuild-wide-math.js: wide formulas
+# typeset smaller), which happens some time after the switch to print media, not at once.
+LAID_OUT_FOR_PRINT = "() => document.documentElement.dataset.bookLaidOutFor === 'print'"
 
 # Resolves once the page is what the paper should show: every image loaded (lazy ones too), the fonts,
 # MathJax's typesetting, and each saved widget view drawn beside its script.
@@ -198,7 +201,7 @@ def _print(entry: Entry, tab) -> Printed:
     tab.wait_for_load_state("load", timeout=READY_TIMEOUT_MS)
     tab.evaluate(SETTLE, [WIDGET_VIEW, READY_TIMEOUT_MS])
     tab.emulate_media(media="print")
-    tab.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+    tab.wait_for_function(LAID_OUT_FOR_PRINT, timeout=READY_TIMEOUT_MS)
     title = tab.evaluate(TITLE)
     return Printed(Entry(entry.page, entry.part, title), tab.pdf(**PAPER, print_background=True, outline=False))
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from bookbuild import cells, layout, pages, sphinx_ext, views
+from bookbuild.pdf import LAID_OUT_FOR_PRINT
 from bookbuild.languages import LANGUAGES
 
 pytestmark = pytest.mark.browser
@@ -1179,7 +1180,7 @@ def test_a_printed_chapter_is_its_text_in_full(chromium, site_server, lang):
     try:
         tab.evaluate("() => window.MathJax?.startup?.promise")
         tab.emulate_media(media="print")
-        tab.evaluate("() => new Promise(done => requestAnimationFrame(done))")  # the scripts see the paper
+        tab.wait_for_function(LAID_OUT_FOR_PRINT, timeout=10_000)  # the scripts have seen the paper
         found = tab.evaluate(MEASURE_PRINT)
         assert found["chrome"] == 0 and found["solutions"] == 0 and found["controls"] == 0, f"{lang.code}: {found}"
         assert not found["cut"], f"{lang.code}: cut off on paper: {found['cut'][:5]}"

@@ -8,7 +8,8 @@
  *
  * Paper does not scroll: while the page is printed, a displayed formula wider than the column is
  * typeset smaller, just enough to fit (MathJax sizes everything in em of the container's font),
- * and its screen size comes back afterwards.
+ * and its screen size comes back afterwards. Once that is done, <html data-book-laid-out-for> reads
+ * "print" (and "screen" again after printing).
  */
 (() => {
   const mark = () => {
@@ -34,15 +35,27 @@
     clearTimeout(pending);
     pending = setTimeout(mark, 150);
   });
+  // One scaling by clientWidth / scrollWidth is not certain to be enough (the parts' widths are rounded
+  // to device pixels, and a part drawn in the text's font need not scale like MathJax's), so the
+  // formula shrinks until it fits, each step at least half a pixel, and never below a legible 6 px.
+  const shrinkToFit = (formula) => {
+    let size = parseFloat(getComputedStyle(formula).fontSize);
+    while (formula.scrollWidth > formula.clientWidth + 1 && size > 6) {
+      size = Math.max(6, Math.min(size - 0.5, (size * formula.clientWidth) / formula.scrollWidth));
+      formula.style.fontSize = `${size}px`;
+    }
+  };
   const fitForPaper = (printing) => {
     for (const formula of document.querySelectorAll('mjx-container[display="true"]')) {
       formula.dataset.screenFontSize ??= formula.style.fontSize;  // MathJax's own scale, e.g. 127.3%
       formula.style.fontSize = formula.dataset.screenFontSize;
-      if (printing && formula.scrollWidth > formula.clientWidth + 1) {
-        const size = parseFloat(getComputedStyle(formula).fontSize);
-        formula.style.fontSize = `${Math.floor((size * formula.clientWidth) / formula.scrollWidth)}px`;
+      if (printing) {
+        shrinkToFit(formula);
       }
     }
+    // What the PDF builder and the print test wait for: the browser tells the page of the paper
+    // asynchronously, so a fixed wait after switching to print could measure the screen's sizes.
+    document.documentElement.dataset.bookLaidOutFor = printing ? "print" : "screen";
   };
   window.matchMedia("print").addEventListener("change", (event) => fitForPaper(event.matches));
 })();
