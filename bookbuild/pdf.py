@@ -357,9 +357,9 @@ def add_bookmarks(book: PdfWriter, printed: list[Printed], starts: list[int]) ->
         parent = None
         if item.entry.part:
             if item.entry.part not in parts:
-                parts[item.entry.part] = book.add_outline_item(item.entry.part, start - 1)
+                parts[item.entry.part] = book.add_outline_item(title=item.entry.part, page_number=start - 1)
             parent = parts[item.entry.part]
-        book.add_outline_item(item.entry.title, start - 1, parent=parent)
+        book.add_outline_item(title=item.entry.title, page_number=start - 1, parent=parent)
 
 
 # --- The site served on 127.0.0.1, and the browser ----------------------------------------------------
