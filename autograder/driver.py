@@ -48,7 +48,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     job = json.loads(sys.stdin.read())
     if args.record:
-        from .authoring import recording_environment  # only here: a sandboxed run starts without it
+        from .mode import recording_environment  # only here: a sandboxed run starts without it
 
         os.environ.update(recording_environment(args.record))
         record_key(job)
@@ -198,7 +198,7 @@ def _run_cell(shell, source: str) -> dict:
 
 
 def _answer(namespace, request) -> list:
-    from .authoring import answer
+    from .kinds import answer
 
     me = os.getpid()
     try:

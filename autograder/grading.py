@@ -16,7 +16,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 from nbgrader import utils as nbgrader_utils
 
-from . import authoring, integrity, pruning
+from . import integrity, kinds, pruning
 
 
 @dataclass
@@ -76,7 +76,7 @@ def prepare(student: str, notebook: str, master: NotebookNode, submission: Path,
         cells.append({"role": role, "source": cell.source, "grade_id": _grade_id(cell)})
     if prune:
         cells = [cells[i] for i in pruning.needed(cells, [e["name"] for e in exercises])]
-    job = {"cells": cells, "requests": [authoring.request_for(e) for e in exercises]}
+    job = {"cells": cells, "requests": [kinds.request_for(e) for e in exercises]}
     return Prepared(student, notebook, rebuilt, job, digest)
 
 
@@ -161,7 +161,7 @@ def _judge(entry: dict, answer: dict | None, run: str) -> list[str]:
     if not isinstance(replies, list):
         return [f"{name}: malformed answer"]
     try:
-        return authoring.judge(entry, replies)
+        return kinds.judge(entry, replies)
     except Exception as error:  # the student's data is decoded and checked inside judge: this is ours
         raise GraderError(f"{GRADER_ERROR} while judging {name} ({type(error).__name__}: {error}); "
                           "the student is not at fault: grade the cell by hand or fix the grader") from error

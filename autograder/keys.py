@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import authoring, course, markers
+from . import course, markers, mode
 
 # A reference chapter runs in about a minute on a quiet laptop; on a busy shared machine ten times
 # that. Past this many seconds the notebook is taken to hang.
@@ -86,7 +86,7 @@ def record(source: Path, seed: int) -> list[dict]:
     cells = [{"source": c.source} for c in nb.cells if c.cell_type == "code"]
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "key.jsonl"
-        env = {**os.environ, authoring.SEED_VARIABLE: str(seed), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+        env = {**os.environ, mode.SEED_VARIABLE: str(seed), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
         try:
             result = subprocess.run([sys.executable, "-m", "autograder.driver", "--record", str(out)],
                                     input=json.dumps({"cells": cells}), text=True, capture_output=True,
@@ -115,7 +115,7 @@ def with_grade_ids(entries: list[dict], nb, marks: markers.Markers) -> list[dict
 
 def from_records(records_file: Path, source: Path, seed: int) -> dict:
     """A key from the records an execution of the reference notebook already wrote
-    (``authoring.recording_environment``)."""
+    (``mode.recording_environment``)."""
     nb = nbformat.read(source, as_version=4)
     entries = [json.loads(line) for line in records_file.read_text(encoding="utf-8").splitlines()]
     return {"assignment": source.parent.name, "seed": fingerprint(seed),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import course
-from .authoring import DECLARATION
+from .kinds import DECLARATION
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import psutil
 
-from autograder import authoring
+from autograder import mode
 
 from .layout import EXECUTED, ROOT, Chapter
 
@@ -121,7 +121,7 @@ def run_chapter(chapter: Chapter, records: Path, threads: int = KERNEL_THREADS):
 
 def recording_environment(records: Path) -> dict[str, str]:
     """Hidden tests record the reference's answers into ``records`` (seed 0) instead of judging them."""
-    return authoring.recording_environment(records, seed=0)
+    return mode.recording_environment(records, seed=0)
 
 
 def kernel_environment(threads: int) -> dict[str, str]:

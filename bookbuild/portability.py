@@ -39,7 +39,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import authoring, course, keys
+from autograder import course, keys, mode
 
 from . import execute
 from .layout import ROOT, Chapter
@@ -52,7 +52,7 @@ def elsewhere_environment(build_threads: int) -> dict[str, str]:
     threads = 2 if build_threads == 1 else 1
     return {**execute.kernel_environment(threads), "BOOK_SEED": str(ELSEWHERE_SEED),
             "OPENBLAS_NUM_THREADS": str(threads), "ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
-            **authoring.recording_environment(None)}  # the hidden tests judge against the build's key
+            **mode.recording_environment(None)}  # the hidden tests judge against the build's key
 
 
 def run_elsewhere(chapter: Chapter, records: Path, scratch: Path, build_threads: int = 1) -> float:

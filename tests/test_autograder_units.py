@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 import torch
 
-from autograder import authoring, codec, course, formula, integrity, keys, markers, pruning
+from autograder import authoring, codec, course, formula, integrity, keys, kinds, markers, mode, pruning
 from autograder.__main__ import main as autograder_main
 from autograder.compare import Tolerance, compare
 from bookbuild import layout
@@ -132,10 +132,10 @@ def test_function_exercise_records_cases_and_judges_answers():
                                   random_cases=lambda rng: (rng.normal(size=3),), n_random=4, rtol=1e-9)
     entry = exercise.record({"double": reference}, seed=7)
     assert len(entry["cases"]) == 5
-    request = authoring.request_for(entry)
+    request = kinds.request_for(entry)
     assert all("expected" not in case for case in request["cases"])  # the sandbox never sees answers
-    assert authoring.judge(entry, authoring.answer({"double": reference}, request)) == []
-    wrong = authoring.judge(entry, authoring.answer({"double": lambda x: x}, request))
+    assert kinds.judge(entry, kinds.answer({"double": reference}, request)) == []
+    wrong = kinds.judge(entry, kinds.answer({"double": lambda x: x}, request))
     assert wrong and "fails 5 of 5 cases" in wrong[0]
 
 
@@ -143,8 +143,8 @@ def test_reasons_show_the_call_and_plain_values():
     """A student can repeat the failing call; numbers read as numbers, not np.float64(...)."""
     exercise = authoring.Function("halve", cases=[(np.array([3.0, 4.0]), 2.0)], rtol=1e-9)
     entry = exercise.record({"halve": lambda x, k: x / k}, seed=0)
-    request = authoring.request_for(entry)
-    [reason] = authoring.judge(entry, authoring.answer({"halve": lambda x, k: x * k}, request))
+    request = kinds.request_for(entry)
+    [reason] = kinds.judge(entry, kinds.answer({"halve": lambda x, k: x * k}, request))
     assert "halve([3., 4.], 2.0)" in reason and "expected 1.5, got 6.0" in reason and "np.float64" not in reason
 
 
@@ -154,7 +154,7 @@ def test_an_untouched_stub_reads_as_not_answered():
 
     def stub(x, k):
         raise NotImplementedError()
-    [reason] = authoring.judge(entry, authoring.answer({"halve": stub}, authoring.request_for(entry)))
+    [reason] = kinds.judge(entry, kinds.answer({"halve": stub}, kinds.request_for(entry)))
     assert "not answered yet" in reason
 
 
@@ -166,14 +166,14 @@ def test_random_cases_depend_on_the_seed_only():
 
 def test_value_choice_and_formula_exercises():
     value = authoring.Value("n", rtol=0, atol=0).record({"n": 3840}, seed=0)
-    assert authoring.judge(value, [{"ok": True, "value": 3840}]) == []
-    assert authoring.judge(value, [{"ok": True, "value": 3960}])
+    assert kinds.judge(value, [{"ok": True, "value": 3840}]) == []
+    assert kinds.judge(value, [{"ok": True, "value": 3960}])
     choice = authoring.Choice("pick", ["a", "b"]).record({"pick": "b"}, seed=0)
-    assert authoring.judge(choice, [{"ok": True, "value": "b"}]) == []
-    assert "not one of the options" in authoring.judge(choice, [{"ok": True, "value": "z"}])[0]
+    assert kinds.judge(choice, [{"ok": True, "value": "b"}]) == []
+    assert "not one of the options" in kinds.judge(choice, [{"ok": True, "value": "z"}])[0]
     derivation = authoring.Formula("d", {"f": (0, 1), "c": (-1, 1)}).record({"d": F * C}, seed=0)
-    assert authoring.judge(derivation, authoring.answer({"d": C * F}, {"name": "d", "kind": "formula"})) == []
-    assert authoring.judge(derivation, authoring.answer({"d": F + C}, {"name": "d", "kind": "formula"}))
+    assert kinds.judge(derivation, kinds.answer({"d": C * F}, {"name": "d", "kind": "formula"})) == []
+    assert kinds.judge(derivation, kinds.answer({"d": F + C}, {"name": "d", "kind": "formula"}))
 
 
 def test_declarations_are_found_in_hidden_blocks_only():
@@ -279,7 +279,7 @@ def test_a_failure_of_the_grader_is_not_the_students_zero(monkeypatch):
     from autograder import grading, report
 
     entry = authoring.Function("halve", cases=[(1.0, 2.0)], rtol=1e-9).record({"halve": lambda x, k: x / k}, seed=0)
-    monkeypatch.setattr(authoring, "compare", lambda *a, **k: (_ for _ in ()).throw(TypeError("cannot compare")))
+    monkeypatch.setattr(kinds, "compare", lambda *a, **k: (_ for _ in ()).throw(TypeError("cannot compare")))
     with pytest.raises(grading.GraderError, match="grader error while judging halve"):
         grading._judge(entry, {"replies": [{"ok": True, "value": 0.5}]}, "done")
     record = {"student": "s", "notebook": "n", "run": "done", "problems": [],
@@ -418,7 +418,7 @@ def test_nbformat_starts_without_compiling_a_grammar():
 
 
 def test_the_kernel_environment_is_named_in_one_place():
-    """Only authoring.py spells the variables that tell a kernel to record a key; the book build, the
+    """Only mode.py spells the variables that tell a kernel to record a key; the book build, the
     key builder, the driver and the portability run ask it for them (recording_environment)."""
     from pathlib import Path
 
@@ -426,7 +426,7 @@ def test_the_kernel_environment_is_named_in_one_place():
     spelled = [path.relative_to(root).as_posix() for folder in ("autograder", "bookbuild")
                for path in (root / folder).glob("*.py")
                if any(f'"{name}"' in path.read_text(encoding="utf-8")
-                      for name in (authoring.RECORD_VARIABLE, authoring.SEED_VARIABLE))]
-    assert spelled == ["autograder/authoring.py"]
-    assert authoring.recording_environment("k.jsonl", seed=0) == {"AUTOGRADER_RECORD": "k.jsonl", "AUTOGRADER_SEED": "0"}
-    assert authoring.recording_environment(None) == {"AUTOGRADER_RECORD": ""}
+                      for name in (mode.RECORD_VARIABLE, mode.SEED_VARIABLE))]
+    assert spelled == ["autograder/mode.py"]
+    assert mode.recording_environment("k.jsonl", seed=0) == {"AUTOGRADER_RECORD": "k.jsonl", "AUTOGRADER_SEED": "0"}
+    assert mode.recording_environment(None) == {"AUTOGRADER_RECORD": ""}

@@ -121,7 +121,7 @@ def cases(port: int) -> list[Case]:
             "np.isclose = lambda a, b, **k: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)\n"
             + gc.WRONG_DOUBLE})),
         Case("patch_judge", "replaces the grader's judge function and np.allclose; every answer wrong", 0, "values differ",
-             answers={"double-answer": "import autograder.authoring as _authoring\n_authoring.judge = lambda entry, replies: []\n"
+             answers={"double-answer": "import autograder.kinds as _kinds\n_kinds.judge = lambda entry, replies: []\n"
                                        "np.allclose = lambda *a, **k: True\n" + gc.WRONG_DOUBLE,
                       "count-answer": "count = 1\n", "deriv-answer": "deriv = x * y\n", "pick-answer": 'pick = "a"\n'}),
         Case("read_solutions", "finds the reference notebook on disk and runs it", 4, "values differ", answers=correct(**{"double-answer":

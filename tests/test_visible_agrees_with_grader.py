@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import authoring, pruning
+from autograder import kinds, pruning
 from bookbuild import cells, execute
 
 from conftest import CHAPTERS, JOBS
@@ -117,7 +117,7 @@ def probe(namespace, name, kind, visible, request):
                 return _change(reference(*args, **kwargs))
         else:
             candidate = change(reference)
-        replies = authoring.answer({name: candidate}, request)
+        replies = kinds.answer({name: candidate}, request)
         if variant != "reference" and replies == found["reference"]["replies"]:
             continue
         namespace[name] = candidate
@@ -164,7 +164,7 @@ def _as_answered(value):
 
 KERNEL_CODE = "\n".join(
     ["import json, os", "from pathlib import Path", "import numpy as np", "import torch",
-     "from autograder import authoring, codec", f"RESULT_MARK = {RESULT_MARK!r}"]
+     "from autograder import codec, kinds", f"RESULT_MARK = {RESULT_MARK!r}"]
     + [inspect.getsource(f) for f in (_each_leaf, *VARIANTS.values(), probe, run_chapters, _as_answered)]
     + ["VARIANTS = {" + ", ".join(f"{name!r}: {f.__name__}" for name, f in VARIANTS.items()) + "}"])
 
@@ -198,7 +198,7 @@ def plan(chapter) -> list[dict]:
             steps.append({"kind": "code", "source": sources[index]})
         for entry in probed:
             steps.append({"kind": entry["kind"], "name": entry["name"], "visible": sources[index],
-                          "request": authoring.request_for(entry)})
+                          "request": kinds.request_for(entry)})
     return steps
 
 
@@ -230,19 +230,19 @@ def disagreements(entry: dict, variants: dict) -> list[str]:
     """Where the visible asserts and the grader part ways on one exercise's variants."""
     found = []
     for variant, seen in variants.items():
-        graded = not authoring.judge(entry, seen["replies"])
+        graded = not kinds.judge(entry, seen["replies"])
         visible = seen["visible"] is None
         if variant == "reference":
             if not (graded and visible):
                 found.append(f"{entry['name']}: the reference fails here (the probe is broken): "
-                             f"{seen['visible'] or authoring.judge(entry, seen['replies'])}")
+                             f"{seen['visible'] or kinds.judge(entry, seen['replies'])}")
         elif variant == "wrong":
             if graded:
                 found.append(f"{entry['name']}: the grader accepts a wrong answer")
             if visible and entry["kind"] not in VISIBLE_MAY_ACCEPT_WRONG:
                 found.append(f"{entry['name']}: the visible asserts accept a wrong answer")
         elif graded != visible:
-            why = seen["visible"] if not visible else authoring.judge(entry, seen["replies"])[0]
+            why = seen["visible"] if not visible else kinds.judge(entry, seen["replies"])[0]
             side = "visible asserts refuse" if not visible else "grader refuses"
             found.append(f"{entry['name']} [{variant}]: the {side}: {why}")
     return found
