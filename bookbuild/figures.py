@@ -44,6 +44,14 @@ def is_figure(cell: NotebookNode) -> bool:
                for output in cell.get("outputs", []))
 
 
+def without_editions(output: dict) -> dict:
+    """An output as a kernel without the build's startup writes it: without the Chinese editions'
+    drawings (what the English page shows, and what a rerun that checks the chapter compares)."""
+    if figure_words.EDITIONS_KEY not in output.get("data", {}):
+        return output
+    return {**output, "data": {k: v for k, v in output["data"].items() if k != figure_words.EDITIONS_KEY}}
+
+
 def name(cell: NotebookNode) -> str:
     """The figure's anchor: the cell's id, so it is the same in every edition."""
     return f"fig-{cell.id}"

@@ -3,7 +3,8 @@
 Every test that needs an executed chapter, a student run or the built site
 reads it from these fixtures, so the suite's cost grows with the runs of each chapter, not with the
 number of tests: the build, the nbval rerun, the portability run, and the short run of the cells its
-exercises need in the student notebook.
+exercises need in the student notebook. The reruns start on the spare core as soon as the chapters are
+executed (``Ahead``), while the browser checks go on.
 
 ``make test TEST_WORKERS=2`` runs the suite in two pytest-xdist workers (the default, one process,
 is the fastest on two cores). The tests with costly shared work form lanes (LANES), and each lane
@@ -18,15 +19,16 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
 
 import nbformat
 import pytest
 
-from bookbuild import cells, execute, layout, portability, site
+from bookbuild import cells, execute, figures, layout, portability, site
 from bookbuild.pdf import CHROMIUM, CHROMIUM_ARGS, serving
 
 JOBS = max(1, min(2, os.cpu_count() or 1))
@@ -96,22 +98,84 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(scope="session")
-def executed():
-    """Executed reference notebooks by chapter id (from the build cache when fresh)."""
+def executed(request, tmp_path_factory):
+    """Executed reference notebooks by chapter id (from the build cache when fresh). Once they are,
+    the reruns this session will check start on the spare core (``ahead``)."""
     with one_worker_at_a_time("execute"):
         execute.execute_all(CHAPTERS, jobs=JOBS)
+    ahead.start(request.session, tmp_path_factory)
     return {ch.id: execute.executed(ch) for ch in CHAPTERS}
 
 
+class Ahead:
+    """The chapter reruns, started early on a spare core and collected by the fixtures that check them.
+
+    The suite used about one of two cores on average: the browser checks that come first (a quarter of
+    it) keep one core busy, while the reruns of every chapter (nbval's, the portability run, the
+    students' pruned runs) are CPU work that waits for nothing but the executed chapters. So as soon as
+    those exist, the reruns the session's tests need go to a pool of one process, and by the time their
+    tests come up the results are there. Under pytest-xdist each worker runs what its lanes need itself
+    (the fixtures below, two at a time), as when a rerun's tests are not selected at all.
+    """
+
+    # fixture -> (the job run for each chapter, its scratch folder's name or None), in the order their
+    # tests come (LANES)
+    JOBS_OF = {"elsewhere": ("_run_elsewhere", "elsewhere"), "reruns": ("_rerun_with_nbval", "nbval"),
+               "student_runs": ("_run_student", None)}
+
+    def __init__(self):
+        self.pool, self.futures, self.scratch = None, {}, {}
+
+    def start(self, session, tmp_path_factory) -> None:
+        if self.pool or os.environ.get("PYTEST_XDIST_WORKER"):
+            return
+        wanted = [name for name in self.JOBS_OF if any(name in getattr(item, "fixturenames", ()) for item in session.items)]
+        if not wanted:
+            return
+        # Forked now, before the browser tests start Playwright's threads; it runs every job in turn.
+        self.pool = ProcessPoolExecutor(max_workers=1)
+        for name in wanted:
+            job, folder = self.JOBS_OF[name]
+            for chapter in CHAPTERS:
+                args = (chapter, self.folder(tmp_path_factory, folder, chapter)) if folder else (chapter,)
+                self.futures[name, chapter.id] = self.pool.submit(globals()[job], *args)
+
+    def folder(self, tmp_path_factory, name: str, chapter) -> Path:
+        key = (name, chapter.id)
+        if key not in self.scratch:
+            self.scratch[key] = tmp_path_factory.mktemp(f"{name}-{chapter.id}")
+        return self.scratch[key]
+
+    def results(self, name: str, tmp_path_factory) -> dict:
+        """Each chapter's result of the fixture ``name``'s job, by id: those the spare core has done or
+        begun are collected, the rest (none started, or not yet begun) run here two at a time."""
+        job, folder = self.JOBS_OF[name]
+        early = {c.id: self.futures.pop((name, c.id), None) for c in CHAPTERS}
+        left = [c for c in CHAPTERS if early[c.id] is None or early[c.id].cancel()]
+        args = [left] + ([[self.folder(tmp_path_factory, folder, c) for c in left]] if folder else [])
+        with ProcessPoolExecutor(max_workers=JOBS) as pool:
+            here = dict(zip((c.id for c in left), pool.map(globals()[job], *args)))
+        return {c.id: here[c.id] if c.id in here else early[c.id].result() for c in CHAPTERS}
+
+    def close(self) -> None:
+        if self.pool:
+            self.pool.shutdown(cancel_futures=True)
+
+
+ahead = Ahead()
+
+
+def pytest_sessionfinish(session):
+    ahead.close()
+
+
 @pytest.fixture(scope="session")
-def student_runs():
+def student_runs(tmp_path_factory):
     """Each student notebook run with its exercises unanswered (errors allowed), in order, but only
     the cells the exercises and their tests need (the grader's pruning, autograder/pruning.py): the
     demonstrations in between are the reference's cells, already run by the build, and no one of them
     may read an answer (tests/test_student_notebooks.py checks that without running them)."""
-    with ProcessPoolExecutor(max_workers=JOBS) as pool:
-        runs = pool.map(_run_student, CHAPTERS)
-        return dict(zip((c.id for c in CHAPTERS), runs))
+    return ahead.results("student_runs", tmp_path_factory)
 
 
 def _run_student(chapter):
@@ -122,40 +186,45 @@ def _run_student(chapter):
 
 @pytest.fixture(scope="session")
 def nbval_rerun(tmp_path_factory):
-    """``nbval_rerun(notebook) -> (returncode, report)``: nbval runs an executed notebook again
-    in a fresh kernel and compares every output with the stored one (images included)."""
-    folder = tmp_path_factory.mktemp("nbval")
+    """``nbval_rerun(notebook) -> (returncode, report)``: nbval runs an executed notebook again."""
+    return partial(_nbval, folder=tmp_path_factory.mktemp("nbval"))
 
-    def rerun(notebook):
-        copy = folder / notebook.name
-        shutil.copy2(notebook, copy)
-        # The kernel runs as in the build; its hidden tests record instead of looking for an answer key.
-        env = {**os.environ, **execute.kernel_environment(execute.KERNEL_THREADS),
-               **execute.recording_environment(copy.with_suffix(".key.jsonl"))}
-        done = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
-                               "-q", "--color=no", "--rootdir", str(folder), copy.name],
-                              cwd=folder, env=env, capture_output=True, text=True)
-        return done.returncode, done.stdout[-6000:] + done.stderr[-2000:]
-    return rerun
+
+def _nbval(notebook: Path, folder: Path) -> tuple[int, str]:
+    """nbval runs an executed notebook again in a fresh kernel and compares every output with the
+    stored one (images included), less the Chinese editions' drawings of the figures, which only the
+    build's kernel makes: (returncode, report)."""
+    copy = folder / notebook.name
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if "outputs" in cell:
+            cell.outputs = [nbformat.from_dict(figures.without_editions(o)) for o in cell.outputs]
+    nbformat.write(nb, copy)
+    # The kernel runs as in the build; its hidden tests record instead of looking for an answer key.
+    env = {**os.environ, **execute.kernel_environment(execute.KERNEL_THREADS),
+           **execute.recording_environment(copy.with_suffix(".key.jsonl"))}
+    done = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider",
+                           "-q", "--color=no", "--rootdir", str(folder), copy.name],
+                          cwd=folder, env=env, capture_output=True, text=True)
+    return done.returncode, done.stdout[-6000:] + done.stderr[-2000:]
+
+
+def _rerun_with_nbval(chapter, scratch: Path) -> tuple[int, str]:
+    return _nbval(chapter.executed, scratch)
 
 
 @pytest.fixture(scope="session")
-def reruns(executed, nbval_rerun):
-    """Every chapter's executed notebook checked by nbval, two at a time: (returncode, report) by id."""
-    with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        results = pool.map(nbval_rerun, [ch.executed for ch in CHAPTERS])
-        return dict(zip((c.id for c in CHAPTERS), results))
+def reruns(executed, tmp_path_factory):
+    """Every chapter's executed notebook checked by nbval: (returncode, report) by id."""
+    return ahead.results("reruns", tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
 def elsewhere(executed, tmp_path_factory):
     """Every chapter run again in another numeric environment (bookbuild/portability.py: another seed,
-    thread count and CPU kernels), its hidden tests judged against the build's key, two at a time:
-    ``None`` or the error, by id."""
-    scratch = [tmp_path_factory.mktemp(f"elsewhere-{c.id}") for c in CHAPTERS]
-    with ProcessPoolExecutor(max_workers=JOBS) as pool:
-        errors = pool.map(_run_elsewhere, CHAPTERS, scratch)
-        return dict(zip((c.id for c in CHAPTERS), errors))
+    thread count and CPU kernels), its hidden tests judged against the build's key: ``None`` or the
+    error, by id."""
+    return ahead.results("elsewhere", tmp_path_factory)
 
 
 def _run_elsewhere(chapter, scratch):

@@ -65,7 +65,7 @@ def test_other_code_cells_are_the_executed_source(executed, chapter):
         if original.cell_type != "code" or cells.is_answer(original) or cells.is_test(original):
             continue
         work, check = shown[original.id], shown.get(original.id + CHECK_SUFFIX)
-        assert work.outputs == [_without_editions(output) for output in original.outputs]
+        assert work.outputs == [figures.without_editions(output) for output in original.outputs]
         if check is None:
             assert work.source == original.source
         else:
@@ -140,11 +140,3 @@ def test_each_edition_shows_its_own_drawing_of_a_figure(executed, chapter, lang)
                 expected = drawings.get(lang.code, output.data["image/svg+xml"])
                 assert page_output.data["image/svg+xml"] == expected, cell.id
 
-
-def _without_editions(output):
-    """An output as the English page shows it: without the Chinese editions' drawings it carries."""
-    from bookbuild import figure_words
-
-    if figure_words.EDITIONS_KEY not in output.get("data", {}):
-        return output
-    return {**output, "data": {k: v for k, v in output["data"].items() if k != figure_words.EDITIONS_KEY}}
