@@ -88,10 +88,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "portability":
         check_portability(chapters)
     elif args.command == "pdf":
-        from . import pdf  # imports pypdf and Playwright, which the other commands do not need
+        from . import pdf, pdf_link  # pdf imports pypdf and Playwright, which the other commands do not need
 
         for path in pdf.build(args.editions):
-            print(f"{path} ({path.stat().st_size / 1e6:.1f} MB), in the site as {pdf.SITE_FOLDER}/{path.name}")
+            print(f"{path} ({path.stat().st_size / 1e6:.1f} MB), in the site as {pdf_link.SITE_FOLDER}/{path.name}")
 
 
 def print_timings(chapters: list[layout.Chapter]) -> None:

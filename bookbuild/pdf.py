@@ -36,11 +36,10 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
 
 from . import layout
+from .pdf_link import SITE_FOLDER
 from .languages import LANGUAGES, Language, language
 
 PDF = layout.BUILD / "pdf"
-SITE_FOLDER = "pdf"  # the PDFs' folder in the site, beside the editions' folders
-LINK_LABEL = "全書 PDF | The whole book as a PDF"
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium (`make pdf` installs it); Playwright downloads no browser
 # Offline and as root: no sandbox, and none of the background requests Chromium makes to Google hosts.
@@ -103,13 +102,6 @@ class Printed:
     @functools.cached_property
     def reader(self) -> PdfReader:
         return PdfReader(io.BytesIO(self.pdf))
-
-
-def link_context(pagename: str, code: str) -> dict:
-    """What ``templates/pdf-link.html`` shows on a page of an edition (``book_pdf`` in its context):
-    the address of the edition's PDF relative to the page, and the link's name."""
-    up = "../" * (pagename.count("/") + 1)  # from the page to the site's root, above the editions
-    return {"href": f"{up}{SITE_FOLDER}/{code}.pdf", "label": language(code).pick(LINK_LABEL)}
 
 
 def entries(lang: Language) -> list[Entry]:

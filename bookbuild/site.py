@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from . import execute, layout, pages, pdf, sphinx_ext, widgets
+from . import execute, layout, pages, pdf_link, sphinx_ext, widgets
 from .languages import LANGUAGES, ZH_TAG, Language, language
 from .views import language_view
 
@@ -87,7 +87,7 @@ def build_language(code: str, solutions: str) -> None:
         "locale_dirs": [STAGED_LOCALE],
         "html_title": lang.pick(config["title"]),
         "book_language": lang.code,
-        "book_pdf_editions": sorted(path.stem for path in (layout.HTML / pdf.SITE_FOLDER).glob("*.pdf")),
+        "book_pdf_editions": sorted(path.stem for path in (layout.HTML / pdf_link.SITE_FOLDER).glob("*.pdf")),
     }
     output = layout.LANG_BUILDS / lang.code
     if lang.tag == ZH_TAG:

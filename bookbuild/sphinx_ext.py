@@ -46,7 +46,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from . import widgets
-from .pdf import link_context as pdf_link
+from .pdf_link import link_context as pdf_link
 from .languages import LANGUAGES, language
 from .layout import NOTEBOOKS, ROOT
 

@@ -26,7 +26,7 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
-from bookbuild import layout, pdf, sphinx_ext
+from bookbuild import layout, pdf, pdf_link, sphinx_ext
 from bookbuild.languages import LANGUAGES
 
 pytestmark = pytest.mark.browser
@@ -209,10 +209,10 @@ def test_every_page_links_to_its_editions_pdf(lang):
     """The header link of templates/pdf-link.html, from any page of the toc, leads to the edition's PDF in the
     site (where `make pdf` copies it), and says so in the edition's language."""
     for page in layout.toc_files():
-        link = pdf.link_context(page, lang.code)
+        link = pdf_link.link_context(page, lang.code)
         target = (layout.HTML / lang.code / page).parent / link["href"]
-        assert target.resolve() == (layout.HTML / pdf.SITE_FOLDER / f"{lang.code}.pdf").resolve(), (page, link)
-        assert link["label"] == lang.pick(pdf.LINK_LABEL) and "|" not in link["label"], link
+        assert target.resolve() == (layout.HTML / pdf_link.SITE_FOLDER / f"{lang.code}.pdf").resolve(), (page, link)
+        assert link["label"] == lang.pick(pdf_link.LINK_LABEL) and "|" not in link["label"], link
 
 
 def test_a_page_links_to_its_pdf_where_the_site_has_it():
@@ -223,7 +223,7 @@ def test_a_page_links_to_its_pdf_where_the_site_has_it():
         app = SimpleNamespace(config=SimpleNamespace(book_language="en", book_pdf_editions=held))
         context = {}
         sphinx_ext.add_pdf_link(app, page, "page.html", context, None)
-        assert context.get("book_pdf") == (pdf.link_context(page, "en") if shown else None), (held, context)
+        assert context.get("book_pdf") == (pdf_link.link_context(page, "en") if shown else None), (held, context)
 
 
 @pytest.mark.parametrize("lang", PRINTED, ids=[lang.code for lang in PRINTED])
