@@ -4,7 +4,8 @@ The executed notebook in ``_build/executed/`` is what every later step reads:
 the language views of the book and the checks of the test suite. The same run
 records what the exercises' hidden blocks compute (``<id>.key.jsonl``), from
 which the tests build an answer key without running the chapter again, and draws
-every figure once more per Chinese edition (``kernel_startup.py``). It is reused
+every figure, and every picture a widget shows, once more per Chinese edition
+(``kernel_startup.py``, ``widget_words.py``). It is reused
 as long as its cache key matches: the source notebook, requirements.txt, this
 module, the autograder modules the hidden tests import (the authoring API and
 what it imports; the rest of the grader does not run in a chapter's kernel) and
@@ -20,6 +21,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -29,6 +31,7 @@ import psutil
 
 from autograder import mode
 
+from . import widget_words
 from .layout import EXECUTED, ROOT, Chapter
 
 CELL_TIMEOUT = 600
@@ -40,8 +43,8 @@ KERNEL_THREADS = 1
 KEY_INPUTS = ("requirements.txt",)
 KERNEL_STARTUP = Path(__file__).with_name("kernel_startup.py")
 # What the kernel's startup draws the Chinese editions' figures with (see figure_words.py).
-FIGURE_INPUTS = [KERNEL_STARTUP, *(Path(__file__).with_name(name)
-                                   for name in ("figure_words.py", "figure_words.csv", "languages.py"))]
+FIGURE_INPUTS = [KERNEL_STARTUP, *(Path(__file__).with_name(name) for name in (
+    "figure_words.py", "figure_words.csv", "languages.py", "widget_words.py"))]
 
 
 class ExecutionError(RuntimeError):
@@ -94,8 +97,8 @@ def execute_all(chapters: list[Chapter], jobs: int = 2, force: bool = False) -> 
 def execute_chapter(chapter: Chapter, threads: int = KERNEL_THREADS) -> float:
     """Run one chapter top to bottom in a fresh kernel and store the executed notebook."""
     nb, seconds, cpu_seconds = run_chapter(chapter, key_records(chapter), threads)
-    nb.metadata["bookbuild"] = {"cache_key": cache_key(chapter), "seconds": round(seconds, 2),
-                                "cpu_seconds": round(cpu_seconds, 2)}
+    nb.metadata["bookbuild"].update({"cache_key": cache_key(chapter), "seconds": round(seconds, 2),
+                                     "cpu_seconds": round(cpu_seconds, 2)})
     nbformat.write(nb, chapter.executed)
     return seconds
 
@@ -103,17 +106,22 @@ def execute_chapter(chapter: Chapter, threads: int = KERNEL_THREADS) -> float:
 def run_chapter(chapter: Chapter, records: Path, threads: int = KERNEL_THREADS):
     """Run a chapter's source in a fresh kernel, its exercises recording into ``records``;
     return the executed notebook, the seconds it took and the kernel's CPU seconds.
-    Raise ExecutionError on an error or stderr."""
+    The notebook's ``metadata.bookbuild`` keeps the Chinese editions' drawings of the pictures its
+    widgets show (``widget_words``). Raise ExecutionError on an error or stderr."""
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(chapter.source, as_version=4)
     records.unlink(missing_ok=True)
     started = time.perf_counter()
-    try:
-        cpu_seconds = run_notebook(nb, chapter.source.parent,
-                                   environment={**build_environment(threads), **recording_environment(records)})
-    except CellExecutionError as error:
-        raise ExecutionError(f"{chapter.id}: a cell raised an error\n{error}") from None
+    with tempfile.TemporaryDirectory() as scratch:
+        pictures = Path(scratch) / "widget-pictures.jsonl"
+        environment = {**build_environment(threads), **recording_environment(records),
+                       widget_words.ENVIRONMENT: str(pictures)}
+        try:
+            cpu_seconds = run_notebook(nb, chapter.source.parent, environment=environment)
+        except CellExecutionError as error:
+            raise ExecutionError(f"{chapter.id}: a cell raised an error\n{error}") from None
+        nb.metadata["bookbuild"] = {widget_words.KEY: widget_words.read_records(pictures)}
     seconds = time.perf_counter() - started
     refuse_stderr(chapter, nb)
     return nb, seconds, cpu_seconds

@@ -12,9 +12,13 @@ Debian package fonts-noto-cjk), the Traditional or Simplified face, falling back
 font for a glyph the CJK face lacks (v̂); the words of a line that mixes Chinese and math are set in
 the CJK face alone, which has Latin letters too, since mathtext takes a single font for them.
 
-The catalog maps whole lines of a figure's texts; a line it does not list is drawn as it is.
-``untranslated`` names the English words a Chinese edition would still show; names, code and the
-chapters' example data (``NAMES``) are written the same in every edition.
+The catalog maps whole lines of a figure's texts; a line it does not list is drawn as it is, unless
+it differs from a listed line only in its numbers (a slider's state: "remembering (f = 0.5)" read
+with the row for "remembering (f = 0.9)"), when the row's translation is written with the line's
+numbers. So a line that changes with the state needs one row, not one per state.
+``untranslated`` names the English words a Chinese edition would still show; names, code,
+abbreviations, quoted words and the chapters' example data (``NAMES``) are written the same in every
+edition. The pictures a control switches between are drawn again the same way (``widget_words.py``).
 """
 
 from __future__ import annotations
@@ -32,8 +36,12 @@ EDITIONS_KEY = "application/vnd.bookbuild.figure-editions+json"  # the extra dra
 CJK_FONTS = {"zh-hant": "Noto Sans CJK TC", "zh-hans": "Noto Sans CJK SC"}
 CJK = re.compile(r"[\u3000-\u30ff\u4e00-\u9fff\uff00-\uffef]")
 MATH = re.compile(r"\$[^$]*\$")
+# Words quoted as they are written (a prompt asking to translate one); the Simplified edition's quotes too.
+QUOTED = re.compile(r"「[^」]*」|“[^”]*”")
 # A word: two letters or more, not part of a symbol (x_i, B3), an attribute (.grad) or a call (model(X)).
 WORD = re.compile(r"(?<![\w.])[A-Za-z][A-Za-z'-]*[A-Za-z](?![\w(=.])")
+# A number of a line, with its sign: what may change from one state of a control to the next.
+NUMBER = re.compile(r"[-+\u2212]?\d+(?:\.\d+)?")
 DRAWN_TEXT = re.compile(r"<!-- (.*?) -->", re.S)  # matplotlib writes each line it draws in a comment
 NAMES = frozenset("""
     Adam AG AlexNet all-reduce alpha Amsterdam AND autograd Ba Bahdanau BasicBlock BatchNorm Bengio beta bos
@@ -44,8 +52,8 @@ NAMES = frozenset("""
     Microsoft minimax MIPS MLP momentum ms MSE Munich nats NLL NMS Officer on OpenAI PCA PGD pi pos Radford
     RAG recall Redmon ReLU ridge ring RLHF RMSProp RNN RS Schmidhuber SFT SGD sigmoid SiLU sleeping Sobel
     softmax SOT SPPF Tanh tanh task Terry text TF-IDF the Toronto Transformer Transformer-base True TU VAE
-    Vaswani VGG Washington Welling Whisper XOR YOLO
-    src tgt enc dec xattn optimizer
+    Vaswani VGG Washington Welling Whisper XOR Yes YOLO
+    src tgt enc dec xattn optimizer dropout eps RAG-Token
 """.split())
 
 
@@ -56,22 +64,53 @@ def catalog() -> dict[str, str]:
         return {row["en"]: row["zh_hant"] for row in csv.DictReader(file)}
 
 
+@lru_cache(maxsize=1)
+def number_patterns() -> dict[str, str]:
+    """The catalog's rows with numbers, keyed by their English with the numbers left out: the rows a
+    line matches when it differs only in its numbers. A row whose translation writes other numbers,
+    or the same in another order, cannot take a line's numbers, and is left out."""
+    return {NUMBER.sub("\0", en): zh for en, zh in catalog().items()
+            if NUMBER.search(en) and NUMBER.findall(en) == NUMBER.findall(zh)}
+
+
+def translate_line(line: str) -> str:
+    """One line in Traditional Chinese: its catalog row, or the row of a line that differs from it only
+    in its numbers with the numbers of ``line`` written in; unknown lines kept."""
+    if line in catalog():
+        return catalog()[line]
+    pattern = number_patterns().get(NUMBER.sub("\0", line))
+    if pattern is None:
+        return line
+    numbers = iter(NUMBER.findall(line))
+    return NUMBER.sub(lambda _: next(numbers), pattern)
+
+
 def translate(text: str, lang: Language) -> str:
-    """A figure's text in ``lang``: each line looked up in the catalog, unknown lines kept."""
+    """A figure's text in ``lang``: each line translated by ``translate_line``."""
     if lang.tag != ZH_TAG:
         return text
-    return "\n".join(lang.text(catalog().get(line, line)) for line in text.split("\n"))
+    return "\n".join(lang.text(translate_line(line)) for line in text.split("\n"))
 
 
 def untranslated(text: str) -> list[str]:
-    """The English words of a Chinese edition's figure text, outside math, names and code."""
-    words = WORD.findall(MATH.sub(" ", text))
-    return [w for w in words if w not in NAMES and re.search("[A-Za-z]{2}", w)]
+    """The English words of a Chinese edition's figure text, outside math, quotes, names and code. A
+    word in capitals only is an abbreviation or a sequence of symbols (LSTM, IOU; chapter 12's tokens
+    AAB), written the same in every edition."""
+    words = WORD.findall(QUOTED.sub(" ", MATH.sub(" ", text)))
+    return [w for w in words if w not in NAMES and re.search("[A-Za-z]{2}", w) and not w.isupper()]
 
 
 def drawn_texts(svg: str) -> list[str]:
     """The lines of text matplotlib drew in an SVG."""
     return [html.unescape(text) for text in DRAWN_TEXT.findall(svg)]
+
+
+def figure_texts(figure) -> list[str]:
+    """The texts a figure draws, tick labels included (written by their formatters at a drawing)."""
+    from matplotlib.text import Text
+
+    figure.draw_without_rendering()
+    return [text.get_text() for text in figure.findobj(Text) if text.get_text()]
 
 
 def chinese_editions() -> list[Language]:

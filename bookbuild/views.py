@@ -8,7 +8,8 @@ behind a "show solution" toggle -- or, when the book is built with
 The checks that end a demonstration cell (its asserts) fold behind a "show
 check" toggle of their own, so the page reads as a book; the notebooks keep
 them where they are. A figure's bilingual caption and alt text become this
-language's numbered caption and alt text (bookbuild/figures.py).
+language's numbered caption and alt text (bookbuild/figures.py), and its widgets show their
+pictures and labels in this language (bookbuild/widget_words.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import copy
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_notebook
 
-from . import cells, figures
+from . import cells, figures, widget_words
 from .languages import PROSE_TAGS, Language
 
 SHOW_SOLUTION = "顯示解答 | Show solution"
@@ -33,6 +34,9 @@ def language_view(nb: NotebookNode, lang: Language, solutions: str = "show") -> 
         raise ValueError("solutions is 'show' or 'omit'")
     view = new_notebook(metadata={k: copy.deepcopy(nb.metadata[k]) for k in KEPT_METADATA if k in nb.metadata})
     view.metadata["bookbuild"] = {"language": lang.code, "solutions": solutions}
+    if "widgets" in view.metadata:
+        pictures = nb.metadata.get("bookbuild", {}).get(widget_words.KEY, {})
+        view.metadata["widgets"] = widget_words.in_language(view.metadata["widgets"], pictures, lang)
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             if cells.prose_tag(cell) == lang.tag:

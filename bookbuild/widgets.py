@@ -9,15 +9,19 @@ with the most widgets.
 The pictures inside HTML widgets (PNG data URIs and inline SVG: the precomputed states a slider
 switches between) leave the page for files of their own, shown with ``<img loading="lazy">``: the
 browser then downloads the state on show, not the eight hidden behind it.
+
+A Chinese edition's state has its own drawings and words by then (``widget_words.py``, which also
+says what a picture in HTML is: the build's kernel names the pictures it records the same way), and
+its pictures become files the same way.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import re
 
-STATE_MIME = "application/vnd.jupyter.widget-state+json"
+from .widget_words import DATA_URI, INLINE_SVG, STATE_MIME
+
 # Private attributes that the page does use: the options of a selection, the CSS classes of a widget.
 DRAWN_PRIVATE = ("_options_labels", "_dom_classes")
 UNSET = (None, "", [])
@@ -25,9 +29,7 @@ UNSET = (None, "", [])
 STATIC_FOLDER = "_widget_static"
 PICTURES = "widget-pictures"
 
-DATA_URI = re.compile(r'src="data:image/(png|jpeg|gif);base64,([A-Za-z0-9+/=\s]+)"')
 SVG_NAMESPACES = (("", "http://www.w3.org/2000/svg"), ("xlink", "http://www.w3.org/1999/xlink"))
-INLINE_SVG = re.compile(r"(?:<\?xml[^>]*\?>\s*)?(?:<!DOCTYPE svg[^>]*>\s*)?(<svg\b.*?</svg>)", re.S)
 
 
 def page_state(widgets: dict, pictures_url: str) -> tuple[dict, dict[str, bytes]]:

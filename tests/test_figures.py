@@ -7,7 +7,7 @@ import re
 from types import SimpleNamespace
 
 from bookbuild import figure_words, figures, vocabulary
-from bookbuild.languages import SEPARATOR
+from bookbuild.languages import SEPARATOR, language
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -104,3 +104,75 @@ def test_untranslated_words_leave_names_code_and_math_alone():
     assert figure_words.untranslated("train, no zero_grad()") == ["train", "no"]
     assert figure_words.untranslated("訓練，沒有 zero_grad()；LSTM 與 $\\mathrm{ReLU}(x)$") == []
     assert figure_words.untranslated("model.to(device) 1e-8") == []
+
+
+def test_a_line_that_differs_from_a_row_only_in_its_numbers_takes_the_rows_translation():
+    """A slider's states write one line with other numbers; one catalog row translates them all."""
+    traditional, simplified = (language(code) for code in ("zh-hant", "zh-hans"))
+    assert figure_words.translate("remembering: $c_t = f^t$  (f = 0.5)", traditional) == "記住：$c_t = f^t$（f = 0.5）"
+    assert figure_words.translate("accumulating: $c_{20}$ = 10.00", simplified) == "累积：$c_{20}$ = 10.00"
+    assert figure_words.translate("loss at z = +6: CE 0.002, MSE −0.5", traditional) \
+        == "z = +6 時的損失：CE 0.002，MSE −0.5", "a sign is part of its number"
+    assert figure_words.translate("loss at z: CE 0.002", traditional) == "loss at z: CE 0.002", \
+        "a line with fewer numbers is another line"
+    assert figure_words.translate("1.5", traditional) == "1.5", "a number alone stays"
+
+
+def test_a_row_whose_translation_moves_its_numbers_is_no_pattern(monkeypatch):
+    """Its numbers could not be put back in their places, so only the row's own line is translated."""
+    monkeypatch.setattr(figure_words, "catalog", lambda: {"3 of 8 modes": "8 個中的 3 個", "step 1": "第 1 步"})
+    monkeypatch.setattr(figure_words, "number_patterns", figure_words.number_patterns.__wrapped__)
+    assert figure_words.translate_line("3 of 8 modes") == "8 個中的 3 個", "the row's own line"
+    assert figure_words.translate_line("5 of 8 modes") == "5 of 8 modes", "numbers moved: not a pattern"
+    assert figure_words.translate_line("step 20") == "第 20 步", "the other row is one"
+
+
+def test_words_in_capitals_and_quoted_words_are_written_as_they_are():
+    assert figure_words.untranslated("AAB 0.25，IOU") == [], "abbreviations and symbol sequences stay"
+    assert figure_words.untranslated("把「attention」翻譯成中文") == [], "a quoted word stays"
+    assert figure_words.untranslated("把“attention”翻译成中文") == [], "in the Simplified edition's quotes too"
+    assert figure_words.untranslated("把 attention 翻譯成中文") == ["attention"], "an unquoted word is English"
+
+
+def _savefig_notebook():
+    """A chapter's way of keeping a control's states: figures saved into buffers, never displayed."""
+    import nbformat
+
+    source = """import io
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.set(title="training", xlabel="step 3")
+png, svg = io.BytesIO(), io.StringIO()
+fig.savefig(png, format="png", dpi=20)
+with plt.rc_context({"svg.fonttype": "none"}):
+    fig.savefig(svg, format="svg")
+plt.close(fig)
+open("english.png", "wb").write(png.getvalue())
+print(open("english.svg", "w").write(" ".join(svg.getvalue().split())))"""
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+
+
+def test_the_builds_kernel_records_each_saved_picture_in_each_edition_and_a_students_records_nothing(tmp_path):
+    import base64
+
+    from bookbuild import execute, widget_words
+
+    recorded, student = tmp_path / "build.jsonl", tmp_path / "student.jsonl"
+    nb = _savefig_notebook()
+    execute.run_notebook(nb, tmp_path, environment={**execute.build_environment(1),
+                                                    widget_words.ENVIRONMENT: str(recorded)})
+    pictures = widget_words.read_records(recorded)
+    png, svg = (tmp_path / "english.png").read_bytes(), (tmp_path / "english.svg").read_text()
+    assert set(pictures) == {widget_words.picture_key(png), widget_words.picture_key(svg)}, pictures.keys()
+    drawn_png = pictures[widget_words.picture_key(png)]
+    assert {"training", "step 3"} <= set(drawn_png["texts"]), drawn_png["texts"]
+    assert set(drawn_png["editions"]) == {"zh-hant", "zh-hans"}, "one drawing per Chinese edition"
+    assert base64.b64decode(drawn_png["editions"]["zh-hant"]).startswith(b"\x89PNG"), "a PNG, as the chapter's"
+    drawn_svg = pictures[widget_words.picture_key(svg)]["editions"]
+    assert ">訓練<" in drawn_svg["zh-hant"] and ">第 3 步<" in drawn_svg["zh-hant"], "the texts as text, translated"
+    assert ">训练<" in drawn_svg["zh-hans"], "the Simplified edition converts"
+    students = _savefig_notebook()
+    execute.run_notebook(students, tmp_path, environment={**execute.kernel_environment(1),
+                                                          widget_words.ENVIRONMENT: str(student)})
+    assert not student.exists(), "a kernel without the build's startup recorded pictures"
+    assert students.cells[0].outputs == nb.cells[0].outputs, "the recording changed the cell's output"
