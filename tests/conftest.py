@@ -30,6 +30,7 @@ import pytest
 
 from bookbuild import cells, execute, figures, layout, portability, site
 from bookbuild.pdf import CHROMIUM, CHROMIUM_ARGS, serving
+from bookbuild.pdf import build as print_pdfs
 
 JOBS = max(1, min(2, os.cpu_count() or 1))
 # `BOOK_CHAPTERS=ch10_rnn make test` tests one chapter (listed in _toc.yml or not yet).
@@ -157,6 +158,21 @@ class Ahead:
             here = dict(zip((c.id for c in left), pool.map(globals()[job], *args)))
         return {c.id: here[c.id] if c.id in here else early[c.id].result() for c in CHAPTERS}
 
+    def start_printing(self, session, built: Path, out: Path) -> None:
+        """The PDFs the session's PDF tests read (``books`` in tests/test_pdf.py, one per edition its
+        selected tests name), printed on the spare core once it has done the reruns."""
+        codes = sorted({item.callspec.params["lang"].code for item in session.items
+                        if "books" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")})
+        if self.pool and codes:
+            self.futures["books", tuple(codes)] = self.pool.submit(_print_pdfs, codes, built, out)
+
+    def printed(self, codes: list[str], built: Path, out: Path) -> list[Path]:
+        """The PDFs of ``codes``: printed on the spare core if they were started there, else here."""
+        early = self.futures.pop(("books", tuple(sorted(codes))), None)
+        if early is not None and not early.cancel():
+            return early.result()
+        return _print_pdfs(codes, built, out)
+
     def close(self) -> None:
         if self.pool:
             self.pool.shutdown(cancel_futures=True)
@@ -236,16 +252,28 @@ def _run_elsewhere(chapter, scratch):
 
 
 @pytest.fixture(scope="session")
-def built_site(executed):
+def built_site(request, executed, tmp_path_factory):
     """The HTML site of every language (Sphinx rebuilds incrementally), built once per test run: a
-    second worker that needs it finds it built (rebuilding would rewrite files the other is serving)."""
+    second worker that needs it finds it built (rebuilding would rewrite files the other is serving).
+    The PDFs the session's tests read are then printed from it on the spare core (``ahead``)."""
     with one_worker_at_a_time("site"):
         run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # one id shared by the workers of a run
         stamp = layout.BUILD / ".site-built-in-run"
         if not (run and stamp.is_file() and stamp.read_text() == run):
             site.build("show", jobs=JOBS)
             stamp.write_text(run or "")
+    ahead.start_printing(request.session, layout.HTML, tmp_path_factory.mktemp("pdf"))
     return layout.HTML
+
+
+@pytest.fixture(scope="session")
+def printed_pdfs(built_site, tmp_path_factory):
+    """``printed_pdfs(codes) -> paths``: each edition's PDF, printed from the built site (not published)."""
+    return partial(ahead.printed, built=built_site, out=tmp_path_factory.mktemp("pdf"))
+
+
+def _print_pdfs(codes: list[str], built: Path, out: Path) -> list[Path]:
+    return print_pdfs(codes, site=built, out=out, publish=False)
 
 
 # --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py, tests/test_pdf.py) ---

@@ -1,8 +1,9 @@
 """The whole book as a PDF per edition (``make pdf``, bookbuild/pdf.py), read as a reader's viewer reads it.
 
-The PDFs are printed once for the module from the site the suite builds (``built_site``): under
-``make test`` the Traditional Chinese edition's alone (its CJK fonts are what can go wrong; printing one
-edition takes 4 to 5 minutes here), under ``make test-pdf`` (``BOOK_PDF_EDITIONS=all``) all three. Poppler's
+The PDFs are printed once from the site the suite builds (``printed_pdfs`` in conftest.py: on the spare
+core once the site is built, while the browser checks go on): under ``make test`` the Traditional Chinese
+edition's alone (its CJK fonts are what can go wrong; printing one edition takes about 2 minutes on two
+quiet cores), under ``make test-pdf`` (``BOOK_PDF_EDITIONS=all``) all three. Poppler's
 pdftohtml reads the text of each page, with where it stands and its font (the contents and their page
 numbers, the running heads, the titles, raw JSON or TeX); pypdf reads the bookmarks, the fonts and the
 links. The checks are first run on a small document printed with the faults they look for, so that a
@@ -48,12 +49,12 @@ CJK_FONTS = {"zh-hant": "NotoSansCJKtc-", "zh-hans": "NotoSansCJKsc-"}
 
 
 @pytest.fixture(scope="module")
-def books(built_site, tmp_path_factory):
-    """Each edition's PDF, printed from the built site, by edition code."""
+def books(printed_pdfs):
+    """Each edition's PDF, printed from the built site (by ``make test`` on its spare core while the
+    browser checks ran), by edition code."""
     started = time.monotonic()
-    paths = pdf.build([lang.code for lang in PRINTED], site=built_site, out=tmp_path_factory.mktemp("pdf"),
-                      publish=False)
-    print(f"\nprinted the PDFs of {len(paths)} editions in {time.monotonic() - started:.0f} s")
+    paths = printed_pdfs([lang.code for lang in PRINTED])
+    print(f"\nthe PDFs of {len(paths)} editions were there in {time.monotonic() - started:.0f} s")
     with ThreadPoolExecutor(max_workers=2) as pool:  # pdftohtml runs outside Python: one a core
         return dict(zip((path.stem for path in paths), pool.map(Book, paths)))
 
