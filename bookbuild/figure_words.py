@@ -106,11 +106,17 @@ def drawn_texts(svg: str) -> list[str]:
 
 
 def figure_texts(figure) -> list[str]:
-    """The texts a figure draws, tick labels included (written by their formatters at a drawing)."""
+    """The texts a figure draws, tick labels included."""
+    return [artist.get_text() for artist in _text_artists(figure)]
+
+
+def _text_artists(figure) -> list:
+    """The figure's Text artists that draw a text, once laid out: tick labels are written by their
+    axis's formatter at every drawing."""
     from matplotlib.text import Text
 
     figure.draw_without_rendering()
-    return [text.get_text() for text in figure.findobj(Text) if text.get_text()]
+    return [artist for artist in figure.findobj(Text) if artist.get_text()]
 
 
 def chinese_editions() -> list[Language]:
@@ -123,11 +129,9 @@ def draw_editions(figure, draw) -> dict[str, str]:
 
     Tick labels are written by their axis's formatter at every drawing, so a translated one is
     given to a formatter that writes the edition's labels for the time of the drawing."""
-    from matplotlib.text import Text
     from matplotlib.ticker import FixedFormatter
 
-    figure.draw_without_rendering()  # writes the tick labels
-    texts = [(t, t.get_text(), t.get_fontfamily()) for t in figure.findobj(Text) if t.get_text()]
+    texts = [(t, t.get_text(), t.get_fontfamily()) for t in _text_artists(figure)]
     axes = [(axis, axis.get_major_formatter(), axis.isDefault_majfmt,
              [label.get_text() for label in axis.get_majorticklabels()])
             for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)]

@@ -132,8 +132,8 @@ def test_a_model_or_style_the_drawing_does_not_know_is_named():
 
 def _pictures(value: str) -> list[bytes | str]:
     """The pictures of an HTML value, in order: a PNG's bytes, an SVG's text."""
-    found = [(m.start(), base64.b64decode(m[2])) for m in widgets.DATA_URI.finditer(value)]
-    found += [(m.start(), m[1]) for m in widgets.INLINE_SVG.finditer(value)]
+    found = [(m.start(), base64.b64decode(m[2])) for m in widget_words.DATA_URI.finditer(value)]
+    found += [(m.start(), m[1]) for m in widget_words.INLINE_SVG.finditer(value)]
     return [picture for _, picture in sorted(found, key=lambda each: each[0])]
 
 
