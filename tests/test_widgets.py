@@ -205,6 +205,25 @@ def test_every_picture_a_chapter_saves_with_savefig_is_recorded(executed):
         assert shown and not missing, f"{chapter_id}: {len(missing)} of {len(shown)} pictures not recorded: {missing}"
 
 
+# matplotlib writes the time of drawing into an SVG unless told `metadata={"Date": None}`.
+DRAWN_AT = re.compile(r"<dc:date>\s*\d")
+
+
+def test_no_saved_picture_carries_the_time_it_was_drawn(executed):
+    """A dated picture differs in every build, and so does its file on the site, named by its content."""
+    dated = [chapter_id for chapter_id, nb in executed.items()
+             if any(DRAWN_AT.search(text) for text in _texts(nb.metadata.get("widgets", {})))]
+    assert not dated, f"widget pictures saved with their date (savefig(..., metadata={{'Date': None}})): {dated}"
+
+
+def _texts(tree) -> list[str]:
+    """Every string in a saved widget state."""
+    if isinstance(tree, str):
+        return [tree]
+    children = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else ()
+    return [text for child in children for text in _texts(child)]
+
+
 def test_the_english_edition_shows_the_widgets_as_saved(executed, chapter):
     nb = executed[chapter.id]
     if "widgets" not in nb.metadata:
