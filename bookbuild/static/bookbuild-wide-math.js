@@ -12,14 +12,16 @@
  * "print" (and "screen" again after printing).
  */
 (() => {
+  // All the classes off, then every width read, then the classes on: a width read after a class
+  // changed lays the whole page out again, once per formula (seconds on a chapter of 500 formulas).
   const mark = () => {
-    for (const formula of document.querySelectorAll("mjx-container:not([display])")) {
-      formula.classList.remove("book-wide-math");
+    const formulas = [...document.querySelectorAll("mjx-container:not([display])")];
+    formulas.forEach((formula) => formula.classList.remove("book-wide-math"));
+    const wide = formulas.filter((formula) => {
       const column = formula.closest("p, li, td, dd, div") || document.body;
-      if (formula.getBoundingClientRect().width > column.clientWidth) {
-        formula.classList.add("book-wide-math");
-      }
-    }
+      return formula.getBoundingClientRect().width > column.clientWidth;
+    });
+    wide.forEach((formula) => formula.classList.add("book-wide-math"));
   };
   const whenTypeset = () => {
     const startup = window.MathJax && window.MathJax.startup;
