@@ -11,7 +11,6 @@ import ast
 import sys
 
 import nbformat
-import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 # What a fresh Colab runtime imports without a `pip install`, besides the standard library.

@@ -104,7 +104,7 @@ def test_pages_declare_their_language_and_sidebar_reads_in_it(built_site, lang):
 
 def test_launch_buttons_open_the_student_notebook(built_site, chapter):
     text = (built_site / "en" / f"{chapter.page}.html").read_text(encoding="utf-8")
-    assert f"colab.research.google.com/github/" in text and f"blob/main/{chapter.page}.ipynb" in text
+    assert "colab.research.google.com/github/" in text and f"blob/main/{chapter.page}.ipynb" in text
     assert f"urlpath=lab/tree/{chapter.page}.ipynb" in text
 
 
