@@ -32,8 +32,6 @@ from bookbuild import cells, execute, figures, layout, portability, site
 from bookbuild.pdf import CHROMIUM, CHROMIUM_ARGS, serving
 from bookbuild.pdf import build as print_pdfs
 
-import chapter_course
-
 JOBS = max(1, min(2, os.cpu_count() or 1))
 # `BOOK_CHAPTERS=ch10_rnn make test` tests one chapter (listed in _toc.yml or not yet).
 CHAPTERS = layout.selected_chapters(os.environ.get("BOOK_CHAPTERS"))
@@ -47,7 +45,7 @@ LANES = {
     "test_browser": "browser",                          # every page in headless Chromium
     "test_execution": "portability",                    # every chapter in another numeric environment
     "test_grading": "grading",                          # the course graded with hostile submissions
-    "test_chapter_grading": "chapter-grading",          # every chapter graded, a course each
+    "test_chapter_grading": "chapter-grading",          # the course that holds every chapter
     "test_execution::test_outputs_are_reproducible": "nbval",  # every chapter rerun by nbval
     "test_execution::test_nbval_notices_an_unseeded_output": "nbval",
     "test_site": "site", "test_jupyterlab": "site",     # the built pages read as files; JupyterLab
@@ -115,8 +113,7 @@ class Ahead:
 
     The suite used about one of two cores on average: the browser checks that come first (a quarter of
     it) keep one core busy, while the reruns of every chapter (nbval's, the portability run, the
-    students' pruned runs, the grading of each chapter's reference and blank) are CPU work that waits
-    for nothing but the executed chapters. So as soon as
+    students' pruned runs) are CPU work that waits for nothing but the executed chapters. So as soon as
     those exist, the reruns the session's tests need go to a pool of one process, and by the time their
     tests come up the results are there. Under pytest-xdist each worker runs what its lanes need itself
     (the fixtures below, two at a time), as when a rerun's tests are not selected at all.
@@ -124,8 +121,8 @@ class Ahead:
 
     # fixture -> (the job run for each chapter, its scratch folder's name or None), in the order their
     # tests come (LANES)
-    JOBS_OF = {"elsewhere": ("_run_elsewhere", "elsewhere"), "chapter_grades": ("_grade_chapter", "course"),
-               "reruns": ("_rerun_with_nbval", "nbval"), "student_runs": ("_run_student", None)}
+    JOBS_OF = {"elsewhere": ("_run_elsewhere", "elsewhere"), "reruns": ("_rerun_with_nbval", "nbval"),
+               "student_runs": ("_run_student", None)}
 
     def __init__(self):
         self.pool, self.futures, self.scratch = None, {}, {}
@@ -252,17 +249,6 @@ def _run_elsewhere(chapter, scratch):
     except execute.ExecutionError as error:
         return str(error)
     return None
-
-
-@pytest.fixture(scope="session")
-def chapter_grades(executed, tmp_path_factory):
-    """Each chapter's reference and blank release graded in a course of its own (tests/chapter_course.py):
-    the grader's records by student, by id."""
-    return ahead.results("chapter_grades", tmp_path_factory)
-
-
-def _grade_chapter(chapter, scratch):
-    return chapter_course.graded(chapter, scratch)
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,88 @@
 """Every chapter under the sandboxed grader: the reference scores full marks, the blank release zero.
 
-Each chapter is graded in a course of its own (tests/chapter_course.py), on the spare core while the
-browser checks run if it can (``chapter_grades`` in tests/conftest.py).
+The answer key comes from the records the book build's single execution of
+the chapter left behind (seed 0), so no chapter is executed again here; the
+grader runs only the cells the answers need.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+from pathlib import Path
 
+import nbformat
 import pytest
 
-from bookbuild import execute
+from autograder import course, keys
+from autograder.__main__ import main as autograder_main
+from bookbuild import execute, layout
+from bookbuild.release import solved
+
+from conftest import CHAPTERS
+from grading_course import environment
 
 
-def test_reference_scores_full_marks_and_blank_scores_zero(chapter_grades, chapter):
-    records = chapter_grades[chapter.id]
+@pytest.fixture(scope="module")
+def chapter_course(tmp_path_factory, executed):
+    """One course holding every chapter, registered in its gradebook, with keys and two submissions each."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = tmp_path_factory.mktemp("chapters")
+    shutil.copy2(layout.ROOT / course.CONFIG_FILE, root)
+    (root / course.STATE_DIR).mkdir()
+    (root / course.STATE_DIR / "secret-seed").write_text("0\n")
+    for chapter in CHAPTERS:
+        shutil.copytree(chapter.source.parent, root / course.SOURCE_DIR / chapter.id)
+        key = keys.from_records(execute.key_records(chapter), chapter.source, seed=0)
+        path = course.key_path(root, chapter.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(key))
+    with _inside(root):
+        config = PyFileConfigLoader(course.CONFIG_FILE, path=str(root)).load_config()
+        api = NbGraderAPI(config=config)
+        for chapter in CHAPTERS:
+            assert api.generate_assignment(chapter.id, force=True)["success"], chapter.id
+    for chapter in CHAPTERS:
+        _submit(root, "reference", chapter, solved(chapter))
+        _submit(root, "blank", chapter, nbformat.read(chapter.student, as_version=4))
+    return root
+
+
+def _submit(root: Path, student: str, chapter: layout.Chapter, nb) -> None:
+    folder = root / "submitted" / student / chapter.id
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{chapter.id}.ipynb")
+
+
+@contextlib.contextmanager
+def _inside(folder: Path):
+    previous, saved_env = Path.cwd(), dict(os.environ)
+    os.chdir(folder)
+    os.environ.update(environment())
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+        os.environ.clear()
+        os.environ.update(saved_env)
+
+
+def test_reference_scores_full_marks_and_blank_scores_zero(chapter_course, chapter, capsys):
+    with _inside(chapter_course):
+        autograder_main(["grade", chapter.id, "--jobs", "2"])
+    capsys.readouterr()
+    records = {r["student"]: r for r in
+               (json.loads(p.read_text()) for p in (chapter_course / ".autograder" / "results" / chapter.id).glob("*.json"))}
     reference, blank = records["reference"], records["blank"]
     lost = [(c["grade_id"], c["reasons"]) for c in reference["cells"] if c["score"] != c["max_score"]]
     assert not lost, f"the reference loses points: {lost}"
     earned = [c["grade_id"] for c in blank["cells"] if c["score"]]
     assert not earned, f"the blank notebook earns points in {earned}"
-    assert reference["cells"] and all(c["score"] is not None for c in reference["cells"]), \
-        f"{chapter.id}: the reference has no graded cell, or one left ungraded"
+    assert reference["cells"] and all(c["score"] is not None for c in reference["cells"])
 
 
 def _rewrites(expr):
