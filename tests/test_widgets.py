@@ -198,9 +198,7 @@ def test_every_picture_a_chapter_saves_with_savefig_is_recorded(executed):
         pytest.skip("none of the chapters tested saves a widget picture with savefig")
     for chapter_id, nb in saving.items():
         pictures = nb.metadata.get("bookbuild", {}).get(widget_words.KEY, {})
-        shown = [picture for model in nb.metadata.widgets[widgets.STATE_MIME]["state"].values()
-                 if model["model_name"] in widget_words.HTML_MODELS
-                 for picture in _pictures(model["state"]["value"])]
+        shown = _saved_pictures(nb)
         missing = [picture[:40] for picture in shown if widget_words.picture_key(picture) not in pictures]
         assert shown and not missing, f"{chapter_id}: {len(missing)} of {len(shown)} pictures not recorded: {missing}"
 
@@ -211,17 +209,15 @@ DRAWN_AT = re.compile(r"<dc:date>\s*\d")
 
 def test_no_saved_picture_carries_the_time_it_was_drawn(executed):
     """A dated picture differs in every build, and so does its file on the site, named by its content."""
-    dated = [chapter_id for chapter_id, nb in executed.items()
-             if any(DRAWN_AT.search(text) for text in _texts(nb.metadata.get("widgets", {})))]
+    dated = [chapter_id for chapter_id, nb in executed.items() if "widgets" in nb.metadata
+             and any(isinstance(picture, str) and DRAWN_AT.search(picture) for picture in _saved_pictures(nb))]
     assert not dated, f"widget pictures saved with their date (savefig(..., metadata={{'Date': None}})): {dated}"
 
 
-def _texts(tree) -> list[str]:
-    """Every string in a saved widget state."""
-    if isinstance(tree, str):
-        return [tree]
-    children = tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else ()
-    return [text for child in children for text in _texts(child)]
+def _saved_pictures(nb) -> list[bytes | str]:
+    """Every picture the chapter's saved widgets show, in its HTML models' values."""
+    return [picture for model in nb.metadata.widgets[widgets.STATE_MIME]["state"].values()
+            if model["model_name"] in widget_words.HTML_MODELS for picture in _pictures(model["state"]["value"])]
 
 
 def test_the_english_edition_shows_the_widgets_as_saved(executed, chapter):
