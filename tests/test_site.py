@@ -163,6 +163,24 @@ def test_script_check_notices_the_themes_simplified_words():
     assert foreign_characters(theme_words(page), "zh-hant") == {"跳转至主要内容": "转内", "网页导航": "网页导"}
 
 
+def test_chinese_search_indexes_the_words_sphinx_would():
+    """The book's Chinese search language (kept linear in time) splits and stems a page as Sphinx's
+    own does, Latin words that stemming would cut below three letters ("its") included."""
+    from sphinx.search.zh import SearchChinese
+
+    from bookbuild.sphinx_ext import ChineseSearch
+
+    pages = ["梯度消失時，its gradients shrink: ReLU 與 LSTM 的遺忘門", "GANs and VAEs; its loss 在下降"]
+
+    def indexed(search_class) -> list[list[tuple[str, str]]]:
+        search = search_class({})
+        return [[(word, search.stem(word)) for word in search.split(page)] for page in pages]
+
+    ours = indexed(ChineseSearch)
+    assert ours == indexed(SearchChinese)
+    assert ("its", "its") in ours[1] and ("gradients", "gradient") in ours[0]
+
+
 @pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
 def test_glossary_names_chapters_by_their_titles(built_site, lang):
     """The glossary's chapter column showed ids such as ch15_vae; it shows each chapter's title."""
