@@ -55,17 +55,33 @@ LANES = {
 LANE_ORDER = list(dict.fromkeys(LANES.values()))
 
 
-def lane(nodeid: str) -> str | None:
+def lane(nodeid: str, lanes: dict[str, str] = LANES) -> str | None:
     """The lane of a test (by its node id: ``tests/test_x.py::test_f[param]``), if it has one."""
     path, _, rest = nodeid.partition("::")
     module = path.rsplit("/", 1)[-1].removesuffix(".py")
-    return LANES.get(f"{module}::{rest.split('[')[0]}", LANES.get(module))
+    return lanes.get(f"{module}::{rest.split('[')[0]}", lanes.get(module))
+
+
+# In one process (the default) the order packs the work onto the two cores. The spare core reruns every
+# chapter and then prints the PDF (``Ahead``) while this one runs the browser checks and then the tests
+# that read those reruns' results. Next come the tests in no lane and the site's, which wait for nothing
+# and start no second process, while the spare core is still busy; then the students' runs, read once
+# that core has done them. The graders come last: each grades two submissions at once and so has both
+# cores to itself then (run earlier, they ran at half speed beside the reruns and the PDF, and the
+# last few minutes used one core). The PDF's tests end the run, once it has surely been printed.
+SERIAL_ORDER = ["browser", "portability", "nbval", "site", None, "student-runs", "visible-checks",
+                "grading", "chapter-grading", "pdf"]
+SERIAL_LANES = {**LANES, "test_pdf": "pdf"}
 
 
 def pytest_collection_modifyitems(items):
-    """The lanes first, longest first (sorted() is stable: each keeps its collection order)."""
-    rank = {name: index for index, name in enumerate(LANE_ORDER)}
-    items.sort(key=lambda item: rank.get(lane(item.nodeid), len(rank)))
+    """Under xdist, the lanes first, longest first; in one process, SERIAL_ORDER. (sorted() is stable:
+    within a lane the tests keep their collection order.)"""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        rank = {name: index for index, name in enumerate(LANE_ORDER)}
+        items.sort(key=lambda item: rank.get(lane(item.nodeid), len(rank)))
+    else:
+        items.sort(key=lambda item: SERIAL_ORDER.index(lane(item.nodeid, SERIAL_LANES)))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called in the controlling process
