@@ -81,6 +81,8 @@ def pytest_collection_modifyitems(items):
         rank = {name: index for index, name in enumerate(LANE_ORDER)}
         items.sort(key=lambda item: rank.get(lane(item.nodeid), len(rank)))
     else:
+        unplaced = set(SERIAL_LANES.values()) - set(SERIAL_ORDER)
+        assert not unplaced, f"tests/conftest.py: give the lanes {sorted(unplaced)} a place in SERIAL_ORDER"
         items.sort(key=lambda item: SERIAL_ORDER.index(lane(item.nodeid, SERIAL_LANES)))
 
 
