@@ -87,8 +87,8 @@ class ChineseSearch(SearchChinese):
     Sphinx 7.4 appends every Latin word of every page to a list and, for each word it stems, asks
     whether the word is in that list: the time grows with the square of the book's length. Each
     Chinese edition's build used 165 CPU seconds with the list and uses 34 with a set, against 27
-    for the English one. Sphinx 8.1 made the list a set (sphinx-doc/sphinx#12995); Jupyter Book 1 keeps Sphinx
-    below 8. The words indexed are the same (tests/test_site.py compares the two).
+    for the English one. Sphinx 8.1 made the list a set (sphinx-doc/sphinx#12995); Jupyter Book 1
+    keeps Sphinx below 8. The words indexed are the same (tests/test_site.py compares the two).
     """
 
     def init(self, options: dict[str, str]) -> None:

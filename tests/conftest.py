@@ -51,15 +51,16 @@ LANES = {
     "test_site": "site", "test_jupyterlab": "site",     # the built pages read as files; JupyterLab
     "test_student_notebooks": "student-runs",           # the student notebooks' pruned runs
     "test_visible_agrees_with_grader": "visible-checks",
+    "test_pdf": "pdf",                                  # the PDF printed once, read by every PDF test
 }
 LANE_ORDER = list(dict.fromkeys(LANES.values()))
 
 
-def lane(nodeid: str, lanes: dict[str, str] = LANES) -> str | None:
+def lane(nodeid: str) -> str | None:
     """The lane of a test (by its node id: ``tests/test_x.py::test_f[param]``), if it has one."""
     path, _, rest = nodeid.partition("::")
     module = path.rsplit("/", 1)[-1].removesuffix(".py")
-    return lanes.get(f"{module}::{rest.split('[')[0]}", lanes.get(module))
+    return LANES.get(f"{module}::{rest.split('[')[0]}", LANES.get(module))
 
 
 # In one process (the default) the order packs the work onto the two cores. The spare core reruns every
@@ -71,7 +72,6 @@ def lane(nodeid: str, lanes: dict[str, str] = LANES) -> str | None:
 # last few minutes used one core). The PDF's tests end the run, once it has surely been printed.
 SERIAL_ORDER = ["browser", "portability", "nbval", "site", None, "student-runs", "visible-checks",
                 "grading", "chapter-grading", "pdf"]
-SERIAL_LANES = {**LANES, "test_pdf": "pdf"}
 
 
 def pytest_collection_modifyitems(items):
@@ -81,9 +81,9 @@ def pytest_collection_modifyitems(items):
         rank = {name: index for index, name in enumerate(LANE_ORDER)}
         items.sort(key=lambda item: rank.get(lane(item.nodeid), len(rank)))
     else:
-        unplaced = set(SERIAL_LANES.values()) - set(SERIAL_ORDER)
+        unplaced = set(LANE_ORDER) - set(SERIAL_ORDER)
         assert not unplaced, f"tests/conftest.py: give the lanes {sorted(unplaced)} a place in SERIAL_ORDER"
-        items.sort(key=lambda item: SERIAL_ORDER.index(lane(item.nodeid, SERIAL_LANES)))
+        items.sort(key=lambda item: SERIAL_ORDER.index(lane(item.nodeid)))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called in the controlling process
