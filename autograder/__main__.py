@@ -1,9 +1,10 @@
 """Grade nbgrader submissions in a sandbox: ``python -m autograder COMMAND``.
 
-    grade ASSIGNMENT   grade every submission in submitted/<student>/ASSIGNMENT/
-    report ASSIGNMENT  per-student, per-cell scores and the reason for every lost point
-                       (as text, JSON, CSV, statistics, or an HTML page with histograms)
-    keys ASSIGNMENT    build the answer key (also needed by plain `nbgrader autograde`)
+    grade ASSIGNMENT...  grade every submission in submitted/<student>/ASSIGNMENT/ (of each
+                         assignment named, in one pool of sandboxes)
+    report ASSIGNMENT    per-student, per-cell scores and the reason for every lost point
+                         (as text, JSON, CSV, statistics, or an HTML page with histograms)
+    keys ASSIGNMENT      build the answer key (also needed by plain `nbgrader autograde`)
 
 Run it from the course folder (the one with nbgrader_config.py).
 """
@@ -17,6 +18,7 @@ import signal
 import sys
 import threading
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import course, grading, integrity, keys, report, sandbox
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     g = sub.add_parser("grade", help="grade submissions")
-    g.add_argument("assignment")
+    g.add_argument("assignments", nargs="+", metavar="assignment")
     g.add_argument("--student", action="append", default=[], help="grade only this student (repeatable)")
     g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     g.add_argument("--timeout", type=float, default=sandbox.Limits.timeout,
@@ -76,22 +78,27 @@ def main(argv: list[str] | None = None) -> None:
             report.statistics if args.stats else report.table
         print(shape(records), end="" if args.csv else "\n")
         return
+    if args.command == "keys":
+        key = answer_key(root, args.assignment)
+        count = sum(len(nb["exercises"]) for nb in key["notebooks"].values())
+        print(f"answer key of {args.assignment}: {count} exercises in {course.key_path(root, args.assignment)}")
+    else:
+        grade(root, args)
+
+
+def answer_key(root: Path, assignment: str) -> dict:
+    """The assignment's answer key, built first if it is missing or stale; the run stops if it cannot be."""
     try:
-        if args.command == "keys":
-            key = keys.load_or_build(root, args.assignment)
-            count = sum(len(nb["exercises"]) for nb in key["notebooks"].values())
-            print(f"answer key of {args.assignment}: {count} exercises in "
-                  f"{course.key_path(root, args.assignment)}")
-        else:
-            grade(root, args)
+        return keys.load_or_build(root, assignment)
     except keys.KeyBuildError as error:  # the reference is at fault, not a student: nothing was graded
-        sys.exit(f"cannot build the answer key of {args.assignment}: {error}")
+        sys.exit(f"cannot build the answer key of {assignment}: {error}")
 
 
 def grade(root: Path, args) -> None:
+    """Grade every assignment named, their submissions sharing one pool of sandboxes: with several,
+    no core waits for the slowest submission of one assignment before the next assignment starts."""
     coursedir = course_directory(root)
     writer = GradebookWriter(coursedir)
-    notebooks = writer.notebooks(args.assignment)
     sandboxed = not args.unsafe_no_sandbox
     if sandboxed:
         try:
@@ -101,40 +108,23 @@ def grade(root: Path, args) -> None:
     else:
         print("WARNING: grading WITHOUT a sandbox: student code runs with your user's rights and can read "
               "and change your files; the results are marked 'no sandbox'", file=sys.stderr)
-    if not keys.is_current(root, args.assignment):
-        print(f"building the answer key of {args.assignment}: running the reference notebook once ...",
-              file=sys.stderr, flush=True)
-    key = keys.load_or_build(root, args.assignment)
-    judged_with = keys.content_fingerprint(key)
-    students = args.student or submitting_students(coursedir, args.assignment)
-    release = Path(coursedir.format_path(coursedir.release_directory, ".", args.assignment))
-    masters = {nb: integrity.read_master(release / f"{nb}.ipynb") for nb in notebooks}
+    plans = [plan_assignment(root, coursedir, writer, assignment, args) for assignment in dict.fromkeys(args.assignments)]
     limits = sandbox.Limits(timeout=args.timeout, memory_mb=args.memory)
-    work = []
-    for student in students:
-        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, args.assignment))
-        for notebook in notebooks:
-            exercises = key["notebooks"].get(notebook, {}).get("exercises", [])
-            prepared = grading.prepare(student, notebook, masters[notebook], folder / f"{notebook}.ipynb",
-                                       exercises, prune=not args.no_prune)
-            if args.force or not report.already_graded(root, args.assignment, student, notebook,
-                                                       prepared.submission_sha256, judged_with):
-                work.append((prepared, exercises))
-    skipped = len(students) * len(notebooks) - len(work)
-    before = report.load(root, args.assignment)
     executor = make_executor(args.jobs, args.dask_scheduler)
     futures: dict[Future, tuple] = {}
     recorded = 0
     try:
         with stop_requested_by_ctrl_c() as stop:
-            for prepared, exercises in work:
-                future = executor.submit(sandbox.run_job, prepared.job, limits, sandboxed) if prepared.job else _done(None)
-                futures[future] = (prepared, exercises)
+            for plan in plans:
+                for prepared, exercises in plan.work:
+                    future = executor.submit(sandbox.run_job, prepared.job, limits, sandboxed) if prepared.job \
+                        else _done(None)
+                    futures[future] = (plan, prepared, exercises)
             for future in _progress(as_completed(futures), len(futures)):
-                prepared, exercises = futures[future]
-                result = grading.decide(prepared, args.assignment, exercises, future.result())
+                plan, prepared, exercises = futures[future]
+                result = grading.decide(prepared, plan.assignment, exercises, future.result())
                 writer.record(result, graded_notebook(prepared.rebuilt.notebook, result))
-                report.save(root, result, judged_with, sandboxed)
+                report.save(root, result, plan.judged_with, sandboxed)
                 recorded += 1
                 if stop.is_set():
                     break
@@ -147,11 +137,56 @@ def grade(root: Path, args) -> None:
     if recorded < len(futures):
         sys.exit("interrupted: the gradebook holds every submission graded so far; "
                  "run the same command again to grade the rest")
-    if skipped:
-        print(f"{skipped} submission(s) were already graded with this key (use --force to regrade)")
-    records = [r for r in report.load(root, args.assignment) if r["student"] in students]
-    print(report.summary(report.with_gradebook(records, current_scores(coursedir, args.assignment))))
-    moved = report.changes(before, records)
+    for plan in plans:
+        summarize(root, coursedir, plan, heading=len(plans) > 1)
+
+
+@dataclass
+class Plan:
+    """One assignment's share of a grading run: what it is judged with, and what is left to grade."""
+
+    assignment: str
+    judged_with: str
+    students: list[str]
+    work: list[tuple[grading.Prepared, list[dict]]]  # each notebook to grade, with the key's exercises
+    skipped: int  # notebooks already graded with this key
+    before: list[dict]  # the assignment's records before this run
+
+
+def plan_assignment(root: Path, coursedir, writer: GradebookWriter, assignment: str, args) -> Plan:
+    """Read and check every submitted notebook of the assignment (no student code runs here)."""
+    notebooks = writer.notebooks(assignment)
+    if not keys.is_current(root, assignment):
+        print(f"building the answer key of {assignment}: running the reference notebook once ...",
+              file=sys.stderr, flush=True)
+    key = answer_key(root, assignment)
+    judged_with = keys.content_fingerprint(key)
+    students = args.student or submitting_students(coursedir, assignment)
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    masters = {nb: integrity.read_master(release / f"{nb}.ipynb") for nb in notebooks}
+    work = []
+    for student in students:
+        folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+        for notebook in notebooks:
+            exercises = key["notebooks"].get(notebook, {}).get("exercises", [])
+            prepared = grading.prepare(student, notebook, masters[notebook], folder / f"{notebook}.ipynb",
+                                       exercises, prune=not args.no_prune)
+            if args.force or not report.already_graded(root, assignment, student, notebook,
+                                                       prepared.submission_sha256, judged_with):
+                work.append((prepared, exercises))
+    return Plan(assignment, judged_with, students, work, len(students) * len(notebooks) - len(work),
+                report.load(root, assignment))
+
+
+def summarize(root: Path, coursedir, plan: Plan, heading: bool) -> None:
+    """The assignment's scores after the run, and what a regrade changed."""
+    if heading:
+        print(f"\n== {plan.assignment} ==")
+    if plan.skipped:
+        print(f"{plan.skipped} submission(s) were already graded with this key (use --force to regrade)")
+    records = [r for r in report.load(root, plan.assignment) if r["student"] in plan.students]
+    print(report.summary(report.with_gradebook(records, current_scores(coursedir, plan.assignment))))
+    moved = report.changes(plan.before, records)
     if moved:
         print(f"\nwhat changed since the last grading ({len(moved)} notebook(s)):")
         print("\n".join(f"  {line}" for line in moved))

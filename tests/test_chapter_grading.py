@@ -71,18 +71,42 @@ def _inside(folder: Path):
         os.environ.update(saved_env)
 
 
-def test_reference_scores_full_marks_and_blank_scores_zero(chapter_course, chapter, capsys):
+@pytest.fixture(scope="module")
+def graded(chapter_course):
+    """Every chapter graded in one run, two sandboxes at a time: a chapter's slow reference leaves
+    the other core to the next chapter's submissions instead of idle."""
     with _inside(chapter_course):
-        autograder_main(["grade", chapter.id, "--jobs", "2"])
-    capsys.readouterr()
+        autograder_main(["grade", *(chapter.id for chapter in CHAPTERS), "--jobs", "2"])
+    return chapter_course
+
+
+def test_reference_scores_full_marks_and_blank_scores_zero(graded, chapter):
     records = {r["student"]: r for r in
-               (json.loads(p.read_text()) for p in (chapter_course / ".autograder" / "results" / chapter.id).glob("*.json"))}
+               (json.loads(p.read_text()) for p in (graded / ".autograder" / "results" / chapter.id).glob("*.json"))}
+    assert sorted(records) == ["blank", "reference"], f"{chapter.id}: graded {sorted(records)}"
     reference, blank = records["reference"], records["blank"]
+    assert reference["assignment"] == blank["assignment"] == chapter.id
     lost = [(c["grade_id"], c["reasons"]) for c in reference["cells"] if c["score"] != c["max_score"]]
     assert not lost, f"the reference loses points: {lost}"
     earned = [c["grade_id"] for c in blank["cells"] if c["score"]]
     assert not earned, f"the blank notebook earns points in {earned}"
     assert reference["cells"] and all(c["score"] is not None for c in reference["cells"])
+
+
+def test_the_gradebook_holds_each_chapter_under_its_own_assignment(graded):
+    """One run grading 21 assignments writes each submission's scores under its own assignment, as a
+    run per assignment would: what the formgrader and the export read."""
+    from autograder.__main__ import course_directory
+    from autograder.gradebook import current_scores
+
+    with _inside(graded):
+        coursedir = course_directory(graded)
+        for chapter in CHAPTERS:
+            view = current_scores(coursedir, chapter.id)
+            assert sorted(view) == [("blank", chapter.id), ("reference", chapter.id)], f"{chapter.id}: {sorted(view)}"
+            reference, blank = (view[student, chapter.id]["cells"].values() for student in ("reference", "blank"))
+            assert all(cell["score"] for cell in reference), f"{chapter.id}: the reference's scores {reference}"
+            assert not any(cell["score"] for cell in blank), f"{chapter.id}: the blank notebook's scores {blank}"
 
 
 def _rewrites(expr):
