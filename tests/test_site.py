@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,7 +13,7 @@ import nbformat
 import pytest
 
 from bookbuild import cells, figure_words, figures, layout, pages, views
-from bookbuild.languages import LANGUAGES
+from bookbuild.languages import LANGUAGES, to_simplified
 from bookbuild.sphinx_ext import MATHJAX_PATH, WIDGETS_SCRIPT
 from bookbuild.views import language_view
 
@@ -21,6 +22,17 @@ PAGES = [*layout.toc_files()]
 
 def html_pages(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
+
+
+def article_elements(path: Path, tag: str):
+    """The ``tag`` elements of the page's article, parsed alone: a chapter page is half a megabyte, most
+    of it formulas and saved widgets, and parsing all of it took 0.4 CPU s a page (these are 0.01)."""
+    from bs4 import BeautifulSoup
+
+    html = path.read_text(encoding="utf-8")
+    article = html[html.index("<article"):html.rindex("</article>")]
+    pattern = rf"<{tag}\b.*?</{tag}>" if tag != "img" else r"<img\b[^>]*>"
+    return BeautifulSoup("".join(re.findall(pattern, article, re.S)), "html.parser").find_all(tag, recursive=False)
 
 
 class AssetCollector(HTMLParser):
@@ -72,6 +84,64 @@ def test_no_hidden_test_or_grader_code_is_published(built_site, executed):
         assert "HIDDEN TESTS" not in text and "autograder.authoring" not in text, path
         for line in hidden_lines:
             assert line not in text, f"{path} contains the hidden test line {line!r}"
+
+
+MATH_SOURCE = re.compile(r'<(span|div) class="math notranslate nohighlight">(.*?)</\1>', re.S)
+
+
+def page_contents(html: str) -> dict:
+    """What the browser's checks of a page exercise (tests/test_browser.py): its formulas' TeX, the
+    saved widgets, figures, solution toggles and sections, and the scripts and stylesheets it loads."""
+    return {"formulas": [m.group(2) for m in MATH_SOURCE.finditer(html)],
+            "widget views": html.count("application/vnd.jupyter.widget-view+json"),
+            "widget models": sorted(re.findall(r'"model_name": "(\w+)"', html)),
+            "figures": len(re.findall(r"<img\b", html)),
+            "solution toggles": html.count("<details"),
+            "sections": re.findall(r'<section id="([^"]+)"', html),
+            "scripts and stylesheets": re.findall(r'(?:<script[^>]* src|<link rel="stylesheet"[^>]* href)="([^"?]+)', html)}
+
+
+def contents_differ(expected: dict, found: dict) -> list[str]:
+    """Each part of a page that differs, with its first difference."""
+    differences = []
+    for part, want in expected.items():
+        got = found[part]
+        if got == want:
+            continue
+        if isinstance(want, list):
+            at = next((i for i, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+            differences.append(f"{part} ({len(want)} expected, {len(got)} found), first at {at}: "
+                               f"expected {want[at:at + 1]}, found {got[at:at + 1]}")
+        else:
+            differences.append(f"{part}: expected {want}, found {got}")
+    return differences
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_simplified_pages_hold_what_the_traditional_ones_hold(built_site, page):
+    """The Simplified Chinese edition is the Traditional one converted (bookbuild/languages.py), so the
+    browser checks only a sample of its pages (CONVERTED_SAMPLE in tests/test_browser.py). Each of its
+    pages holds the Traditional page's formulas, converted, and the same widgets, figures, toggles,
+    sections, scripts and stylesheets; and every figure it shows is in the site."""
+    hant, hans = ((built_site / code / f"{page}.html").read_text(encoding="utf-8") for code in ("zh-hant", "zh-hans"))
+    expected = page_contents(hant)
+    expected["formulas"] = [to_simplified(tex) for tex in expected["formulas"]]
+    differences = contents_differ(expected, page_contents(hans))
+    assert not differences, f"zh-hans/{page} is not zh-hant/{page} converted:\n  " + "\n  ".join(differences)
+    folder = (built_site / "zh-hans" / page).parent
+    missing = [src for src in re.findall(r'<img\b[^>]* src="([^"]+)"', hans) if not (folder / src).is_file()]
+    assert not missing, f"zh-hans/{page} shows figures the site lacks: {missing}"
+
+
+def test_page_comparison_notices_a_lost_formula_and_a_missing_widget():
+    page = ('<section id="a"><span class="math notranslate nohighlight">\\(x^2\\)</span>'
+            '<div class="math notranslate nohighlight">\\[\\text{損失} = 1\\]</div>'
+            '<script type="application/vnd.jupyter.widget-view+json">{}</script></section>')
+    expected = page_contents(page)
+    assert expected["formulas"] == ["\\(x^2\\)", "\\[\\text{損失} = 1\\]"] and expected["widget views"] == 1
+    broken = page.replace('<span class="math notranslate nohighlight">\\(x^2\\)</span>', "x^2")
+    broken = broken.replace("widget-view+json", "json")
+    assert [d.split(" ")[0] for d in contents_differ(expected, page_contents(broken))] == ["formulas", "widget"]
 
 
 @pytest.mark.parametrize("lang", LANGUAGES, ids=[l.code for l in LANGUAGES])
@@ -135,9 +205,8 @@ def theme_words(html: str) -> list[str]:
     """What the theme and sidebar write on a page: its text and labels outside the article."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup.select("article, script, style"):
-        tag.decompose()
+    # Cut before parsing: the article and the saved widgets' script are nearly all of a chapter page.
+    soup = BeautifulSoup(re.sub(r"<(article|script|style)\b.*?</\1>", "", html, flags=re.S), "html.parser")
     return [*soup.stripped_strings, *(tag[name] for name in LABELS for tag in soup.find_all(attrs={name: True}))]
 
 
@@ -146,7 +215,7 @@ def foreign_characters(words: list[str], code: str) -> dict[str, str]:
     from opencc_purepy import OpenCC
 
     table, other_edition = SCRIPT_CHECK[code]
-    convert = OpenCC(table).convert
+    convert = lru_cache(maxsize=None)(OpenCC(table).convert)  # the same few hundred characters on every page
     found = {w: "".join(c for c in w if convert(c) != c) for w in words if w != other_edition}
     return {w: chars for w, chars in found.items() if chars}
 
@@ -210,11 +279,8 @@ def test_figures_have_numbered_captions_and_alt_text_in_the_pages_language(built
     """Each figure of the chapter (an image or a widget) is a numbered figure of the page: "圖 10.2" /
     "Fig. 10.2", its caption in the page's language, and an image's alt text describes it (it used to
     be the image's file path)."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup((built_site / lang.code / f"{chapter.page}.html").read_text(encoding="utf-8"), "html.parser")
     declared = [c for c in executed[chapter.id].cells if figures.is_figure(c)]
-    shown = soup.select("article figure")
+    shown = article_elements(built_site / lang.code / f"{chapter.page}.html", "figure")
     assert [f.get("id") for f in shown] == [figures.name(c) for c in declared]
     number = figures.chapter_number(chapter.page)
     for k, (figure, cell) in enumerate(zip(shown, declared), start=1):
@@ -231,11 +297,8 @@ def test_figures_have_numbered_captions_and_alt_text_in_the_pages_language(built
 def test_chinese_editions_show_figures_drawn_in_chinese(built_site, executed, chapter, code):
     """A figure's words (titles, axis labels, legends, diagram boxes) read in Chinese on the Chinese
     editions' pages, where the site built before showed the English drawing."""
-    from bs4 import BeautifulSoup
-
     page = built_site / code / f"{chapter.page}.html"
-    images = [image["src"] for image in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-              .select("article img") if image["src"].endswith(".svg")]
+    images = [image["src"] for image in article_elements(page, "img") if image["src"].endswith(".svg")]
     assert len(images) == sum("image/svg+xml" in o.get("data", {}) for c in executed[chapter.id].cells
                               for o in c.get("outputs", []))
     english = [f"{src}: {text!r}" for src in images
