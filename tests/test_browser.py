@@ -36,7 +36,8 @@ CHAPTERS = {chapter.page: chapter for chapter in layout.chapters()}
 # has its visit, and of the converted one the book's own pages and the two chapters whose widgets differ
 # in kind (chapter 1's tabs, chapter 6's two views): what the conversion could break that only a browser
 # shows (its fonts, its words in the scripts) shows on any page. Its 19 other visits took 80 CPU s, 49 s.
-CONVERTED_SAMPLE = {*layout.pages(), *(CHAPTERS.keys() & {layout.chapter(c).page for c in ("ch01_models", "ch06_convolution")})}
+CONVERTED_SAMPLE = {*layout.pages(),
+                    *(CHAPTERS.keys() & {layout.chapter(c).page for c in ("ch01_models", "ch06_convolution")})}
 VISITS = [(lang, page) for lang in LANGUAGES for page in PAGES if not lang.simplified or page in CONVERTED_SAMPLE]
 # The top of every chapter visited on a desktop, for a reader to look through, and of every Traditional
 # Chinese chapter on a phone (taken where the formulas are measured at that width: laying a page out
