@@ -61,8 +61,9 @@ def setup(app: Sphinx) -> dict:
     # The editions whose PDF the site holds (``make pdf``): their pages link to it. A change re-reads
     # every page, so that the link appears on all of them.
     app.add_config_value("book_pdf_editions", [], "env")
-    # A digest of this extension and its templates: when they change, every page is read again
-    # (the extension changes doctrees, not only the HTML around them).
+    # A digest of this extension, its templates and the theme's words (bookbuild/locale): when they
+    # change, every page is read again (the extension changes doctrees, not only the HTML around them,
+    # and Sphinx writes no page again for a changed catalog).
     app.add_config_value("book_extension_digest", digest(), "env")
     app.connect("config-inited", configure)
     app.connect("doctree-read", translate_captions)
@@ -103,7 +104,8 @@ class _WordSet(set):
 
 
 def digest() -> str:
-    files = [HERE / "sphinx_ext.py", *sorted((HERE / "templates").iterdir()), *sorted((HERE / "static").iterdir())]
+    files = [HERE / "sphinx_ext.py", *sorted((HERE / "templates").iterdir()), *sorted((HERE / "static").iterdir()),
+             *sorted((HERE / "locale").rglob("*.po"))]
     return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
 
 
