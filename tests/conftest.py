@@ -36,6 +36,15 @@ JOBS = max(1, min(2, os.cpu_count() or 1))
 # `BOOK_CHAPTERS=ch10_rnn make test` tests one chapter (listed in _toc.yml or not yet).
 CHAPTERS = layout.selected_chapters(os.environ.get("BOOK_CHAPTERS"))
 
+# The Simplified Chinese edition is the Traditional one converted, page by page (bookbuild/languages.py).
+# tests/test_site.py checks that each of its pages holds what the zh-Hant page holds (the formulas
+# converted, widgets, figures, toggles, sections and scripts) and loads no more bytes of its own. So the
+# browser (tests/test_browser.py) visits every page of the two written editions, and of the converted
+# one only these: the book's own pages and the two chapters whose widgets differ in kind (chapter 1's
+# tabs, chapter 6's two views). What the conversion could break that only a browser shows (its fonts,
+# its words in the scripts) shows on any page. The 19 other visits took 80 CPU s, 49 s.
+CONVERTED_SAMPLE = {*layout.pages(), *(layout.chapter(c).page for c in ("ch01_models", "ch06_convolution"))}
+
 
 # Tests that share costly module- or session-scoped work form a lane, which one xdist worker runs whole,
 # named by module or by module::function (which wins). Listed from the longest to the shortest, which

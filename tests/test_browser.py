@@ -26,18 +26,12 @@ from bookbuild import cells, layout, pages, sphinx_ext, views
 from bookbuild.pdf import LAID_OUT_FOR_PRINT
 from bookbuild.languages import LANGUAGES
 
+from conftest import CONVERTED_SAMPLE
+
 pytestmark = pytest.mark.browser
 
 PAGES = layout.toc_files()
 CHAPTERS = {chapter.page: chapter for chapter in layout.chapters()}
-# The Simplified Chinese edition is the Traditional one converted, page by page (bookbuild/languages.py),
-# and tests/test_site.py checks that each of its pages holds what the zh-Hant page holds: the formulas
-# (converted), widgets, figures, toggles, sections and scripts. So every page of the two written editions
-# has its visit, and of the converted one the book's own pages and the two chapters whose widgets differ
-# in kind (chapter 1's tabs, chapter 6's two views): what the conversion could break that only a browser
-# shows (its fonts, its words in the scripts) shows on any page. Its 19 other visits took 80 CPU s, 49 s.
-CONVERTED_SAMPLE = {*layout.pages(),
-                    *(CHAPTERS.keys() & {layout.chapter(c).page for c in ("ch01_models", "ch06_convolution")})}
 VISITS = [(lang, page) for lang in LANGUAGES for page in PAGES if not lang.simplified or page in CONVERTED_SAMPLE]
 # The top of every chapter visited on a desktop, for a reader to look through, and of every Traditional
 # Chinese chapter on a phone (taken where the formulas are measured at that width: laying a page out
@@ -520,13 +514,14 @@ def test_largest_chapter_page_weight_and_first_formula(visit, metrics, site_serv
         pytest.skip("the book has no chapter yet")
     weighed = {key: r for key, r in metrics.items()
                if isinstance(key, tuple) and key[1] in CHAPTERS and "bytes_total" in r}
-    for lang in LANGUAGES:  # pages not weighed above (this test run alone): weigh them here
-        for page in CHAPTERS:
-            if (lang.code, page) not in weighed:
-                v = visit(url_of(site_server, lang, page))
-                v.wait_for_math()
-                weighed[(lang.code, page)] = _weigh(v.page.evaluate(INSPECT_PAGE), v.url, site_server)
-                v.close()
+    # The chapter pages with a visit (a Simplified page weighs no more than its Traditional twin, which
+    # tests/test_site.py checks); those not weighed above (this test run alone) are weighed here.
+    for lang, page in VISITS:
+        if page in CHAPTERS and (lang.code, page) not in weighed:
+            v = visit(url_of(site_server, lang, page))
+            v.wait_for_math()
+            weighed[(lang.code, page)] = _weigh(v.page.evaluate(INSPECT_PAGE), v.url, site_server)
+            v.close()
     record = max(weighed.values(), key=lambda r: r["bytes_total"])
     url = f"{site_server}{record['url']}"
     first, last, widgets = [], [], []

@@ -12,10 +12,12 @@ from urllib.parse import urlparse
 import nbformat
 import pytest
 
-from bookbuild import cells, figure_words, figures, layout, pages, views
+from bookbuild import cells, figure_words, figures, layout, pages, views, widgets
 from bookbuild.languages import LANGUAGES, to_simplified
 from bookbuild.sphinx_ext import MATHJAX_PATH, WIDGETS_SCRIPT
 from bookbuild.views import language_view
+
+from conftest import CONVERTED_SAMPLE
 
 PAGES = [*layout.toc_files()]
 
@@ -120,9 +122,10 @@ def contents_differ(expected: dict, found: dict) -> list[str]:
 @pytest.mark.parametrize("page", PAGES)
 def test_simplified_pages_hold_what_the_traditional_ones_hold(built_site, page):
     """The Simplified Chinese edition is the Traditional one converted (bookbuild/languages.py), so the
-    browser checks only a sample of its pages (CONVERTED_SAMPLE in tests/test_browser.py). Each of its
+    browser checks only a sample of its pages (CONVERTED_SAMPLE in tests/conftest.py). Each of its
     pages holds the Traditional page's formulas, converted, and the same widgets, figures, toggles,
-    sections, scripts and stylesheets; and every figure it shows is in the site."""
+    sections, scripts and stylesheets; every figure it shows is in the site; and one outside the sample
+    loads no more bytes of its own than its twin, whose weight the browser checks."""
     hant, hans = ((built_site / code / f"{page}.html").read_text(encoding="utf-8") for code in ("zh-hant", "zh-hans"))
     expected = page_contents(hant)
     expected["formulas"] = [to_simplified(tex) for tex in expected["formulas"]]
@@ -131,6 +134,18 @@ def test_simplified_pages_hold_what_the_traditional_ones_hold(built_site, page):
     folder = (built_site / "zh-hans" / page).parent
     missing = [src for src in re.findall(r'<img\b[^>]* src="([^"]+)"', hans) if not (folder / src).is_file()]
     assert not missing, f"zh-hans/{page} shows figures the site lacks: {missing}"
+    if page not in CONVERTED_SAMPLE:  # weighed in the browser only as its zh-hant twin
+        heavier = own_bytes(built_site / "zh-hans" / f"{page}.html") - own_bytes(built_site / "zh-hant" / f"{page}.html")
+        assert heavier <= 0, (f"zh-hans/{page} loads {heavier:,} bytes of its own more than zh-hant/{page}, which the "
+                              "browser weighs in its stead: add it to CONVERTED_SAMPLE (tests/conftest.py)")
+
+
+def own_bytes(path: Path) -> int:
+    """What a page loads that the other pages do not share: its HTML, figures and widget pictures."""
+    html = path.read_text(encoding="utf-8")
+    files = {*re.findall(r'<img\b[^>]* src="([^"]+)"', html),
+             *re.findall(rf"(?:\.\./)*_static/{widgets.PICTURES}/[\w.-]+", html)}
+    return len(html.encode()) + sum((path.parent / name).stat().st_size for name in files)
 
 
 def test_page_comparison_notices_a_lost_formula_and_a_missing_widget():
