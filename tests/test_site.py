@@ -132,20 +132,22 @@ def test_simplified_pages_hold_what_the_traditional_ones_hold(built_site, page):
     differences = contents_differ(expected, page_contents(hans))
     assert not differences, f"zh-hans/{page} is not zh-hant/{page} converted:\n  " + "\n  ".join(differences)
     folder = (built_site / "zh-hans" / page).parent
-    missing = [src for src in re.findall(r'<img\b[^>]* src="([^"]+)"', hans) if not (folder / src).is_file()]
+    missing = [src for src in IMAGE_SOURCE.findall(hans) if not (folder / src).is_file()]
     assert not missing, f"zh-hans/{page} shows figures the site lacks: {missing}"
     if page not in CONVERTED_SAMPLE:  # weighed in the browser only as its zh-hant twin
-        heavier = own_bytes(built_site / "zh-hans" / f"{page}.html") - own_bytes(built_site / "zh-hant" / f"{page}.html")
+        heavier = own_bytes(hans, folder) - own_bytes(hant, (built_site / "zh-hant" / page).parent)
         assert heavier <= 0, (f"zh-hans/{page} loads {heavier:,} bytes of its own more than zh-hant/{page}, which the "
                               "browser weighs in its stead: add it to CONVERTED_SAMPLE (tests/conftest.py)")
 
 
-def own_bytes(path: Path) -> int:
-    """What a page loads that the other pages do not share: its HTML, figures and widget pictures."""
-    html = path.read_text(encoding="utf-8")
-    files = {*re.findall(r'<img\b[^>]* src="([^"]+)"', html),
-             *re.findall(rf"(?:\.\./)*_static/{widgets.PICTURES}/[\w.-]+", html)}
-    return len(html.encode()) + sum((path.parent / name).stat().st_size for name in files)
+IMAGE_SOURCE = re.compile(r'<img\b[^>]* src="([^"]+)"')
+
+
+def own_bytes(html: str, folder: Path) -> int:
+    """What a page (in ``folder``) loads that the other pages do not share: its HTML, figures and
+    widget pictures."""
+    files = {*IMAGE_SOURCE.findall(html), *re.findall(rf"(?:\.\./)*_static/{widgets.PICTURES}/[\w.-]+", html)}
+    return len(html.encode()) + sum((folder / name).stat().st_size for name in files)
 
 
 def test_page_comparison_notices_a_lost_formula_and_a_missing_widget():
