@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import chapter_course
 from bookbuild import cells, execute, figures, layout, portability, site
 from bookbuild.pdf import CHROMIUM, CHROMIUM_ARGS, serving
 from bookbuild.pdf import build as print_pdfs
@@ -53,8 +54,8 @@ CONVERTED_SAMPLE = {*layout.pages(), *(layout.chapter(c).page for c in ("ch01_mo
 LANES = {
     "test_browser": "browser",                          # every page in headless Chromium
     "test_execution": "portability",                    # every chapter in another numeric environment
-    "test_grading": "grading",                          # the course graded with hostile submissions
-    "test_chapter_grading": "chapter-grading",          # the course that holds every chapter
+    "test_grading": "grading",                          # the quiz graded with hostile submissions
+    "test_chapter_grading": "chapter-grading",          # the course that holds every chapter, graded
     "test_execution::test_outputs_are_reproducible": "nbval",  # every chapter rerun by nbval
     "test_execution::test_nbval_notices_an_unseeded_output": "nbval",
     "test_site": "site", "test_jupyterlab": "site",     # the built pages read as files; JupyterLab
@@ -73,14 +74,15 @@ def lane(nodeid: str) -> str | None:
 
 
 # In one process (the default) the order packs the work onto the two cores. The spare core reruns every
-# chapter and then prints the PDF (``Ahead``) while this one runs the browser checks and then the tests
-# that read those reruns' results. Next come the tests in no lane and the site's, which wait for nothing
-# and start no second process, while the spare core is still busy; then the students' runs, read once
-# that core has done them. The graders come last: each grades two submissions at once and so has both
-# cores to itself then (run earlier, they ran at half speed beside the reruns and the PDF, and the
-# last few minutes used one core). The PDF's tests end the run, once it has surely been printed.
-SERIAL_ORDER = ["browser", "portability", "nbval", "site", None, "student-runs", "visible-checks",
-                "grading", "chapter-grading", "pdf"]
+# chapter, prints the PDF and then grades every chapter's course (``Ahead``) while this one runs the
+# browser checks and then the tests that read those reruns' results. Next come the site's tests and
+# those in no lane, which wait for nothing and use one core (among them the grader's small runs and
+# the formula rewrites), while the spare core is still busy; then the students' runs and the PDF's
+# tests, read once that core has done them. The attack quiz comes last: it grades two submissions at
+# once, and plain nbgrader two more, so it keeps both cores busy on its own (run beside the reruns, it
+# ran at half speed, and before the spare core graded the chapters, the last minutes used one core).
+SERIAL_ORDER = ["browser", "portability", "nbval", "site", None, "student-runs", "visible-checks", "pdf",
+                "grading", "chapter-grading"]
 
 
 def pytest_collection_modifyitems(items):
@@ -142,8 +144,9 @@ class Ahead:
     it) keep one core busy, while the reruns of every chapter (nbval's, the portability run, the
     students' pruned runs) are CPU work that waits for nothing but the executed chapters. So as soon as
     those exist, the reruns the session's tests need go to a pool of one process, and by the time their
-    tests come up the results are there. Under pytest-xdist each worker runs what its lanes need itself
-    (the fixtures below, two at a time), as when a rerun's tests are not selected at all.
+    tests come up the results are there. Then the same core prints the PDF and grades every chapter's
+    course (``queue``), which the suite's last tests read. Under pytest-xdist each worker runs what its
+    lanes need itself (the fixtures below, two at a time), as when a rerun's tests are not selected.
     """
 
     # fixture -> (the job run for each chapter, its scratch folder's name or None), in the order their
@@ -190,15 +193,27 @@ class Ahead:
         selected tests name), printed on the spare core once it has done the reruns."""
         codes = sorted({item.callspec.params["lang"].code for item in session.items
                         if "books" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")})
-        if self.pool and codes:
-            self.futures["books", tuple(codes)] = self.pool.submit(_print_pdfs, codes, built, out)
+        if codes:
+            self.queue(("books", tuple(codes)), _print_pdfs, codes, built, out)
 
-    def printed(self, codes: list[str], built: Path, out: Path) -> list[Path]:
-        """The PDFs of ``codes``: printed on the spare core if they were started there, else here."""
-        early = self.futures.pop(("books", tuple(sorted(codes))), None)
+    def start_grading(self, session, tmp_path_factory) -> None:
+        """Every chapter's course graded (``graded_chapters``), the spare core's last job: it runs beside
+        the grader's own tests, which use one core."""
+        if any("graded_chapters" in getattr(item, "fixturenames", ()) for item in session.items):
+            self.queue("graded_chapters", chapter_course.graded, tmp_path_factory.mktemp("chapters"), CHAPTERS)
+
+    def queue(self, key, job, *args) -> None:
+        """Run ``job(*args)`` on the spare core once what is queued there is done (if there is one)."""
+        if self.pool:
+            self.futures[key] = self.pool.submit(job, *args)
+
+    def outcome(self, key, job, *args):
+        """What ``job(*args)`` returns: from the spare core if it was queued there and has begun, else
+        run here (its own arguments ``args``)."""
+        early = self.futures.pop(key, None)
         if early is not None and not early.cancel():
             return early.result()
-        return _print_pdfs(codes, built, out)
+        return job(*args)
 
     def close(self) -> None:
         if self.pool:
@@ -290,17 +305,26 @@ def built_site(request, executed, tmp_path_factory):
             site.build("show", jobs=JOBS)
             stamp.write_text(run or "")
     ahead.start_printing(request.session, layout.HTML, tmp_path_factory.mktemp("pdf"))
+    ahead.start_grading(request.session, tmp_path_factory)
     return layout.HTML
 
 
 @pytest.fixture(scope="session")
 def printed_pdfs(built_site, tmp_path_factory):
     """``printed_pdfs(codes) -> paths``: each edition's PDF, printed from the built site (not published)."""
-    return partial(ahead.printed, built=built_site, out=tmp_path_factory.mktemp("pdf"))
+    out = tmp_path_factory.mktemp("pdf")
+    return lambda codes: ahead.outcome(("books", tuple(sorted(codes))), _print_pdfs, codes, built_site, out)
 
 
 def _print_pdfs(codes: list[str], built: Path, out: Path) -> list[Path]:
     return print_pdfs(codes, site=built, out=out, publish=False)
+
+
+@pytest.fixture(scope="session")
+def graded_chapters(executed, tmp_path_factory):
+    """The course of every chapter with the reference and the blank release handed in, graded
+    (tests/chapter_course.py): on the spare core if it was queued there, else here."""
+    return ahead.outcome("graded_chapters", chapter_course.graded, tmp_path_factory.mktemp("chapters"), CHAPTERS)
 
 
 # --- A browser and the served site (tests/test_browser.py, tests/test_jupyterlab.py, tests/test_pdf.py) ---

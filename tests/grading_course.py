@@ -1,4 +1,5 @@
-"""A small nbgrader course for the grader's tests, and the submissions students hand in to it.
+"""A small nbgrader course for the grader's tests, the submissions students hand in to it, and how
+the tests read what the grader reports.
 
 The quiz has one exercise of each kind (a function, a value, a derivation, a
 choice; 6 points) and imports only numpy and sympy, so a sandboxed run takes
@@ -11,6 +12,7 @@ import atexit
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import textwrap
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ASSIGNMENT = "quiz"
@@ -32,6 +35,11 @@ REFERENCE = {
     "pick-answer": 'pick = "b"\n',
 }
 WRONG_DOUBLE = "def double(x):\n    return np.asarray(x, dtype=float)\n"  # the commonest mistake: x, not 2x
+
+
+def correct(**changes) -> dict[str, str]:
+    """The reference's answers, with ``changes`` (answers by grade id) made to them."""
+    return {**REFERENCE, **changes}
 
 
 def _answer(grade_id: str, body: str) -> nbformat.NotebookNode:
@@ -180,3 +188,36 @@ def results(root: Path) -> dict[str, dict]:
     """The grader's records by student."""
     folder = root / ".autograder" / "results" / ASSIGNMENT
     return {json.loads(p.read_text())["student"]: json.loads(p.read_text()) for p in folder.glob("*.json")}
+
+
+def total(record: dict) -> float:
+    """The points of one graded submission (one of :func:`results`)."""
+    return sum(c["score"] or 0 for c in record["cells"])
+
+
+def html_report(root: Path, folder: Path) -> dict[str, list[str]]:
+    """``report --html``'s students table: the cells of each student's row ("*": graded by hand)."""
+    run(root, "autograder", "report", ASSIGNMENT, "--html", str(folder))
+    page = (folder / "index.html").read_text()
+    rows = re.findall(rf'<tr id="([^"]+)\.{ASSIGNMENT}">(.*?)</tr>', page)
+    cell = re.compile(r'<td( class="manual")?[^>]*>([^<]*)</td>')
+    return {student: [text + ("*" if manual else "") for manual, text in cell.findall(row)][2:]
+            for student, row in rows}
+
+
+# A bar of a histogram in the SVG: its group id (plots.histogram names them), the y of its base and of its top.
+SVG_BAR = re.compile(r'<g id="bar-(\d+)">\s*<path d="M [-\d.]+ ([-\d.]+)\s+L [-\d.]+ [-\d.]+\s+L [-\d.]+ ([-\d.]+)')
+
+
+def bar_heights(svg: str) -> list[float]:
+    bars = SVG_BAR.findall(svg)
+    assert [int(index) for index, _, _ in bars] == list(range(len(bars)))
+    return [float(base) - float(top) for _, base, top in bars]
+
+
+def assert_bars_count(svg: str, counts: list[int]) -> None:
+    """The SVG has one bar per count, each as high as its count (in the unit of the highest)."""
+    heights = bar_heights(svg)
+    assert len(heights) == len(counts), (heights, counts)
+    unit = max(heights) / max(counts)
+    assert heights == pytest.approx([count * unit for count in counts], abs=0.01), (heights, counts)

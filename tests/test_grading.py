@@ -9,13 +9,9 @@ are also graded by plain ``nbgrader autograde``; its scores are recorded in
 
 from __future__ import annotations
 
-import csv
 import http.server
 import json
 import re
-import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +24,6 @@ from nbformat.v4 import new_markdown_cell, new_output
 
 import grading_course as gc
 from bookbuild import layout
-
-CORRECT = dict(gc.REFERENCE)
-
 
 @dataclass
 class Case:
@@ -56,10 +49,6 @@ CELL_TIMEOUT = "8"
 
 def _alternatives(reason: str | tuple[str, ...]) -> tuple[str, ...]:
     return (reason,) if isinstance(reason, str) else reason
-
-
-def correct(**changes):
-    return {**CORRECT, **changes}
 
 
 
@@ -104,19 +93,19 @@ def _bloat(nb):
 def cases(port: int) -> list[Case]:
     return [
         # ---------------------------------------------------------------- honest
-        Case("correct", "fully correct", 6, answers=correct(), honest=True),
-        Case("partial", "double is wrong, the rest right", 4, "values differ", answers=correct(**{"double-answer": gc.WRONG_DOUBLE}), honest=True),
-        Case("tolerance", "double off by 1e-12", 6, answers=correct(**{"double-answer": "def double(x):\n    return 2 * np.asarray(x, dtype=float) + 1e-12\n"}), honest=True),
+        Case("correct", "fully correct", 6, answers=gc.correct(), honest=True),
+        Case("partial", "double is wrong, the rest right", 4, "values differ", answers=gc.correct(**{"double-answer": gc.WRONG_DOUBLE}), honest=True),
+        Case("tolerance", "double off by 1e-12", 6, answers=gc.correct(**{"double-answer": "def double(x):\n    return 2 * np.asarray(x, dtype=float) + 1e-12\n"}), honest=True),
         Case("wrong", "every answer wrong", 0, "values differ", honest=True, answers={
             "double-answer": gc.WRONG_DOUBLE, "count-answer": "count = 3960\n", "deriv-answer": "deriv = sp.sin(x)\n",
             "pick-answer": 'pick = "a"\n'}),
         Case("blank", "nothing answered", 0, "NotImplementedError", honest=True),
-        Case("warns", "correct, but double issues a UserWarning (stderr)", 6, honest=True, answers=correct(**{"double-answer":
+        Case("warns", "correct, but double issues a UserWarning (stderr)", 6, honest=True, answers=gc.correct(**{"double-answer":
             "import warnings\n\ndef double(x):\n    warnings.warn('a harmless warning')\n    return 2 * np.asarray(x, dtype=float)\n"})),
         # ---------------------------------------------------------------- answers that cheat
         Case("always_equal", "double returns an object whose __eq__ is always True", 4, "cannot send",
-             answers=correct(**{"double-answer": "class _Yes:\n    def __eq__(self, other):\n        return True\n\ndef double(x):\n    return _Yes()\n"})),
-        Case("patch_numpy", "replaces np.isclose and np.allclose, wrong double", 4, "values differ", answers=correct(**{"double-answer":
+             answers=gc.correct(**{"double-answer": "class _Yes:\n    def __eq__(self, other):\n        return True\n\ndef double(x):\n    return _Yes()\n"})),
+        Case("patch_numpy", "replaces np.isclose and np.allclose, wrong double", 4, "values differ", answers=gc.correct(**{"double-answer":
             "np.allclose = lambda *a, **k: True\n"
             "np.isclose = lambda a, b, **k: np.ones(np.broadcast(np.asarray(a), np.asarray(b)).shape, dtype=bool)\n"
             + gc.WRONG_DOUBLE})),
@@ -124,46 +113,46 @@ def cases(port: int) -> list[Case]:
              answers={"double-answer": "import autograder.kinds as _kinds\n_kinds.judge = lambda entry, replies: []\n"
                                        "np.allclose = lambda *a, **k: True\n" + gc.WRONG_DOUBLE,
                       "count-answer": "count = 1\n", "deriv-answer": "deriv = x * y\n", "pick-answer": 'pick = "a"\n'}),
-        Case("read_solutions", "finds the reference notebook on disk and runs it", 4, "values differ", answers=correct(**{"double-answer":
+        Case("read_solutions", "finds the reference notebook on disk and runs it", 4, "values differ", answers=gc.correct(**{"double-answer":
             "import json, os\n\ndef double(x):\n    here = os.path.abspath(os.getcwd())\n"
             "    while True:\n        path = os.path.join(here, 'solutions', 'quiz', 'quiz.ipynb')\n"
             "        if os.path.exists(path):\n            cells = json.load(open(path))['cells']\n"
             "            source = ''.join(next(c['source'] for c in cells if c['metadata'].get('nbgrader', {}).get('grade_id') == 'double-answer'))\n"
             "            scope = {'np': np}\n            exec(source, scope)\n            return scope['double'](x)\n"
             "        if here == '/':\n            return np.asarray(x, dtype=float)\n        here = os.path.dirname(here)\n"})),
-        Case("network", "asks a server on the grading machine's loopback for help", 4, "values differ", answers=correct(**{"double-answer":
+        Case("network", "asks a server on the grading machine's loopback for help", 4, "values differ", answers=gc.correct(**{"double-answer":
             f"import urllib.request\n\ndef double(x):\n    try:\n        urllib.request.urlopen('http://127.0.0.1:{port}/', timeout=2).read()\n"
             "        return 2 * np.asarray(x, dtype=float)\n    except Exception:\n        return np.asarray(x, dtype=float)\n"})),
         # ---------------------------------------------------------------- answers that break the run
-        Case("infinite_loop", "an infinite loop in the double cell", 4, "did not finish", answers=correct(**{"double-answer": "while True:\n    pass\n"})),
-        Case("loop_swallows_interrupt", "a loop that swallows KeyboardInterrupt", 4, "did not finish", answers=correct(**{"deriv-answer":
+        Case("infinite_loop", "an infinite loop in the double cell", 4, "did not finish", answers=gc.correct(**{"double-answer": "while True:\n    pass\n"})),
+        Case("loop_swallows_interrupt", "a loop that swallows KeyboardInterrupt", 4, "did not finish", answers=gc.correct(**{"deriv-answer":
             "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"})),
-        Case("slow_function", "double never returns", 4, "did not finish", answers=correct(**{"double-answer": "def double(x):\n    while True:\n        pass\n"})),
-        Case("memory_bomb", "allocates memory until it fails", 5, RESOURCE_LIMIT, harmful=True, answers=correct(**{"count-answer":
+        Case("slow_function", "double never returns", 4, "did not finish", answers=gc.correct(**{"double-answer": "def double(x):\n    while True:\n        pass\n"})),
+        Case("memory_bomb", "allocates memory until it fails", 5, RESOURCE_LIMIT, harmful=True, answers=gc.correct(**{"count-answer":
             "blocks = []\nwhile True:\n    blocks.append(bytearray(100 * 2**20))\n"})),
-        Case("fork_bomb", "forks without end", 5, "pick", harmful=True, answers=correct(**{"pick-answer": "import os\nwhile True:\n    os.fork()\n"})),
-        Case("sys_exit", "calls sys.exit", 4, "SystemExit", answers=correct(**{"deriv-answer": "import sys\nsys.exit('bye')\n"})),
-        Case("os_exit", "calls os._exit", 5, "ended the process", answers=correct(**{"count-answer": "import os\nos._exit(3)\n"})),
-        Case("kill_kernel", "kills its own process", 4, "was killed", answers=correct(**{"double-answer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"})),
-        Case("segfault", "crashes the interpreter", 5, "segmentation fault", answers=correct(**{"pick-answer": "import ctypes\nctypes.string_at(0)\n"})),
-        Case("print_flood", "prints 20 MB before a correct answer", 6, answers=correct(**{"double-answer":
-            "for _ in range(20):\n    print('x' * 2**20)\n\n" + CORRECT["double-answer"]})),
-        Case("channel_flood", "finds the grader's result pipe and floods it", 5, "output flood", answers=correct(**{"pick-answer":
+        Case("fork_bomb", "forks without end", 5, "pick", harmful=True, answers=gc.correct(**{"pick-answer": "import os\nwhile True:\n    os.fork()\n"})),
+        Case("sys_exit", "calls sys.exit", 4, "SystemExit", answers=gc.correct(**{"deriv-answer": "import sys\nsys.exit('bye')\n"})),
+        Case("os_exit", "calls os._exit", 5, "ended the process", answers=gc.correct(**{"count-answer": "import os\nos._exit(3)\n"})),
+        Case("kill_kernel", "kills its own process", 4, "was killed", answers=gc.correct(**{"double-answer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"})),
+        Case("segfault", "crashes the interpreter", 5, "segmentation fault", answers=gc.correct(**{"pick-answer": "import ctypes\nctypes.string_at(0)\n"})),
+        Case("print_flood", "prints 20 MB before a correct answer", 6, answers=gc.correct(**{"double-answer":
+            "for _ in range(20):\n    print('x' * 2**20)\n\n" + gc.REFERENCE["double-answer"]})),
+        Case("channel_flood", "finds the grader's result pipe and floods it", 5, "output flood", answers=gc.correct(**{"pick-answer":
             "import gc, os\nchannel = next(o for o in gc.get_objects() if type(o).__name__ == 'Channel')\n"
             "os.write(channel.fd, b'x' * (24 * 2**20))\npick = 'b'\n"})),
-        Case("fill_disk", "writes a file until the disk is full", 5, "File too large", harmful=True, answers=correct(**{"count-answer":
+        Case("fill_disk", "writes a file until the disk is full", 5, "File too large", harmful=True, answers=gc.correct(**{"count-answer":
             "with open('filler.bin', 'wb') as f:\n    for _ in range(300):\n        f.write(bytes(2**20))\ncount = 3840\n"})),
         # ---------------------------------------------------------------- notebooks that are not what was released
         Case("invalid_json", "the file is not JSON", 0, "not valid JSON", raw=b"{this is not json"),
         Case("wrong_nbformat", "an nbformat 3 notebook", 0, "nbformat 4", raw=json.dumps({"nbformat": 3, "nbformat_minor": 0, "worksheets": []}).encode()),
-        Case("missing_cell", "deleted the test cell of double", 4, "missing", answers=correct(), edit=_drop("double-tests")),
-        Case("duplicated_cell", "duplicated the double answer cell", 4, "appears 2 times", answers=correct(), edit=_duplicate("double-answer")),
-        Case("retyped_cell", "turned the count answer into markdown", 5, "changed from a code cell", answers=correct(), edit=_retype("count-answer")),
-        Case("edited_points", "raised the points of a test to 200", 4, "points", answers=correct(), edit=_points("double-tests", 200)),
+        Case("missing_cell", "deleted the test cell of double", 4, "missing", answers=gc.correct(), edit=_drop("double-tests")),
+        Case("duplicated_cell", "duplicated the double answer cell", 4, "appears 2 times", answers=gc.correct(), edit=_duplicate("double-answer")),
+        Case("retyped_cell", "turned the count answer into markdown", 5, "changed from a code cell", answers=gc.correct(), edit=_retype("count-answer")),
+        Case("edited_points", "raised the points of a test to 200", 4, "points", answers=gc.correct(), edit=_points("double-tests", 200)),
         Case("edited_test", "replaced a test by `pass`, wrong double", 4, "values differ",
-             answers=correct(**{"double-answer": gc.WRONG_DOUBLE}), edit=_test_source("double-tests", "pass\n")),
-        Case("renamed", "handed in under another file name", 0, "renamed", answers=correct(), filename="quiz (1).ipynb"),
-        Case("oversized", "a 6 MB notebook", 0, "the limit is", answers=correct(), edit=_bloat),
+             answers=gc.correct(**{"double-answer": gc.WRONG_DOUBLE}), edit=_test_source("double-tests", "pass\n")),
+        Case("renamed", "handed in under another file name", 0, "renamed", answers=gc.correct(), filename="quiz (1).ipynb"),
+        Case("oversized", "a 6 MB notebook", 0, "the limit is", answers=gc.correct(), edit=_bloat),
     ]
 
 
@@ -240,10 +229,6 @@ def _scores(root: Path) -> dict[str, float]:
                 if (root / "autograded" / s.student.id / gc.ASSIGNMENT).is_dir()}
 
 
-def total(record: dict) -> float:
-    return sum(c["score"] or 0 for c in record["cells"])
-
-
 def test_every_case_gets_the_expected_score_and_reason(graded):
     failures = []
     for case in graded["cases"]:
@@ -252,8 +237,8 @@ def test_every_case_gets_the_expected_score_and_reason(graded):
             failures.append(f"{case.student}: not graded")
             continue
         reasons = " | ".join(r for c in record["cells"] for r in c["reasons"]) + json.dumps(record["problems"])
-        if total(record) != case.expected:
-            failures.append(f"{case.student}: {total(record)} instead of {case.expected}: {reasons[:400]}")
+        if gc.total(record) != case.expected:
+            failures.append(f"{case.student}: {gc.total(record)} instead of {case.expected}: {reasons[:400]}")
         elif case.reason and not any(r in reasons for r in _alternatives(case.reason)):
             failures.append(f"{case.student}: the reasons do not mention {case.reason!r}: {reasons[:400]}")
     assert not failures, "\n".join(failures)
@@ -276,7 +261,7 @@ def test_comparison_with_plain_nbgrader_is_recorded(graded):
         plain = graded["plain"].get(case.student)
         plain_text = "not run (would harm the machine)" if case.harmful else (
             "no grade (nbgrader stopped)" if plain is None else f"{plain:g}/{gc.TOTAL}")
-        rows.append(f"| `{case.student}` | {case.what} | {total(graded['ours'][case.student]):g}/{gc.TOTAL} | {plain_text} |")
+        rows.append(f"| `{case.student}` | {case.what} | {gc.total(graded['ours'][case.student]):g}/{gc.TOTAL} | {plain_text} |")
     out = layout.BUILD / "grading-comparison.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(rows) + "\n")
@@ -295,7 +280,7 @@ def test_gradebook_is_consistent_after_hostile_submissions(graded):
         for student, submission in submissions.items():
             scores = {g.name: g.auto_score for nb in submission.notebooks for g in nb.grades}
             assert set(scores) == set(gc.POINTS) and None not in scores.values(), student
-            assert submission.score == total(graded["ours"][student]), student
+            assert submission.score == gc.total(graded["ours"][student]), student
     export = gc.run(root, "nbgrader", "export", "--log-level=ERROR")
     assert export.returncode == 0 and (root / "grades.csv").read_text().count(gc.ASSIGNMENT) == len(graded["cases"])
     feedback = gc.run(root, "nbgrader", "generate_feedback", gc.ASSIGNMENT, "--student", "partial", "--log-level=ERROR")
@@ -309,7 +294,7 @@ def test_a_rerun_gives_the_same_grades(graded):
                    "--student", "tolerance", "--force", "--timeout", CELL_TIMEOUT)
     assert again.returncode == 0
     for student in ("correct", "partial", "tolerance"):
-        assert total(gc.results(root)[student]) == total(graded["ours"][student])
+        assert gc.total(gc.results(root)[student]) == gc.total(graded["ours"][student])
 
 
 def test_report_lists_reasons_and_json(graded):
@@ -350,207 +335,7 @@ def test_report_as_csv_statistics_and_for_one_student(graded):
     assert missing.returncode != 0 and "no graded submission of 'nobody'" in missing.stderr
 
 
-def test_interrupted_run_resumes_and_leaves_a_consistent_gradebook(tmp_path):
-    root = gc.make_course(tmp_path / "course")
-    students = [f"s{i}" for i in range(6)]
-    for student in students:
-        gc.submit(root, student, correct())
-    process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--jobs", "1"],
-                               cwd=root, env=gc.environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 300
-    while len(gc.results(root)) < 2 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    graded_before = len(gc.results(root))
-    assert 2 <= graded_before < len(students) and b"interrupted" in err
-    resumed = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2")
-    assert f"{graded_before} submission(s) were already graded" in resumed.stdout
-    assert {s: total(r) for s, r in gc.results(root).items()} == dict.fromkeys(students, gc.TOTAL)
-    assert gc.run(root, "nbgrader", "export", "--log-level=ERROR").returncode == 0
-    rows = (root / "grades.csv").read_text().strip().splitlines()[1:]
-    assert sorted(r.split(",")[3] for r in rows) == students and all(r.endswith(f"{gc.TOTAL}.0,{gc.TOTAL}.0") for r in rows)
-
-
-def test_grading_refuses_without_a_sandbox_unless_told(tmp_path):
-    root = gc.make_course(tmp_path / "course")
-    gc.submit(root, "someone", correct())
-    env = {**gc.environment(), "PATH": str(Path(sys.executable).parent)}  # no bwrap on the PATH
-    refused = subprocess.run([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT], cwd=root, env=env,
-                             capture_output=True, text=True)
-    assert refused.returncode != 0 and "refusing to grade" in refused.stderr and "bubblewrap" in refused.stderr
-    allowed = subprocess.run([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--unsafe-no-sandbox"],
-                             cwd=root, env=env, capture_output=True, text=True)
-    assert allowed.returncode == 0 and total(gc.results(root)["someone"]) == gc.TOTAL
-    assert "WITHOUT a sandbox" in allowed.stderr and "building the answer key" in allowed.stderr
-    assert gc.results(root)["someone"]["sandboxed"] is False and "no sandbox" in allowed.stdout
-    assert "no sandbox" in gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
-
-
-def test_an_unreachable_dask_scheduler_is_named_quickly(tmp_path):
-    root = gc.make_course(tmp_path / "course")
-    gc.submit(root, "someone", correct())
-    started = time.monotonic()
-    result = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--dask-scheduler", "tcp://127.0.0.1:9", check=False)
-    assert result.returncode != 0 and "no Dask scheduler answers at tcp://127.0.0.1:9" in result.stderr
-    assert "Traceback" not in result.stderr and time.monotonic() - started < 120
-
-
-def test_grading_on_a_dask_cluster(tmp_path):
-    from distributed import LocalCluster
-
-    root = gc.make_course(tmp_path / "course")
-    gc.submit(root, "right", correct())
-    gc.submit(root, "half", correct(**{"double-answer": gc.WRONG_DOUBLE}))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        result = gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--dask-scheduler", cluster.scheduler_address)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert {s: total(r) for s, r in gc.results(root).items()} == {"right": gc.TOTAL, "half": gc.TOTAL - 2}
-
-
-def test_a_corrected_reference_regrades_exactly_the_affected_submissions(tmp_path):
-    """Results remember the key they were judged with (its content, not only its seed): after the
-    reference of the choice exercise changes, the next run regrades without --force."""
-    root = gc.make_course(tmp_path / "course")
-    gc.submit(root, "picked_b", correct())
-    gc.submit(root, "picked_c", correct(**{"pick-answer": 'pick = "c"\n'}))
-    gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
-    before = {s: total(r) for s, r in gc.results(root).items()}
-    assert before == {"picked_b": gc.TOTAL, "picked_c": gc.TOTAL - 1}
-    source = root / "solutions" / gc.ASSIGNMENT / f"{gc.ASSIGNMENT}.ipynb"
-    source.write_text(source.read_text().replace('pick = \\"b\\"', 'pick = \\"c\\"'))
-    again = gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
-    assert "already graded" not in again.stdout
-    changed = again.stdout.split("what changed since the last grading (2 notebook(s)):")[-1]
-    assert f"picked_b  {gc.ASSIGNMENT}  {gc.TOTAL:g} -> {gc.TOTAL - 1:g} (-1): pick-tests 1 -> 0" in changed, again.stdout
-    assert f"picked_c  {gc.ASSIGNMENT}  {gc.TOTAL - 1:g} -> {gc.TOTAL:g} (+1): pick-tests 0 -> 1" in changed, again.stdout
-    assert {s: total(r) for s, r in gc.results(root).items()} == {"picked_b": gc.TOTAL - 1, "picked_c": gc.TOTAL}
-    unchanged = gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
-    assert "2 submission(s) were already graded" in unchanged.stdout
-
-
-def test_nbgrader_bookkeeping_files_follow_the_graded_notebook(tmp_path):
-    """`nbgrader release_feedback` looks for submission_secret.txt beside the autograded notebook."""
-    root = gc.make_course(tmp_path / "course")
-    folder = gc.submit(root, "exchanged", correct()).parent
-    (folder / "timestamp.txt").write_text("2026-11-30 12:00:00.000000 UTC")
-    (folder / "submission_secret.txt").write_text("0123456789abcdef")
-    gc.run(root, "autograder", "grade", gc.ASSIGNMENT)
-    graded = root / "autograded" / "exchanged" / gc.ASSIGNMENT
-    assert (graded / "submission_secret.txt").read_text() == "0123456789abcdef"
-    assert (graded / "timestamp.txt").is_file()
-    gc.run(root, "nbgrader", "generate_feedback", gc.ASSIGNMENT, "--log-level=ERROR")
-    assert (root / "feedback" / "exchanged" / gc.ASSIGNMENT / "submission_secret.txt").is_file()
-
-
-def _sandboxes_of(pid: int) -> list[int]:
-    """The bubblewrap processes that ``pid`` started and that are still alive."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, rest = stat.read_text().rsplit(")", 1)[0].split("(", 1)[1], stat.read_text().rsplit(")", 1)[1]
-        except (OSError, IndexError):
-            continue
-        if name == "bwrap" and int(rest.split()[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def test_a_second_ctrl_c_stops_at_once(tmp_path):
-    """Before, the second Ctrl-C raised in the main thread and the executor then ran every queued
-    sandbox to its time limit (six endless loops at 60 s, two at a time: three minutes)."""
-    root = gc.make_course(tmp_path / "course")
-    for i in range(6):
-        gc.submit(root, f"loop{i}", correct(**{"double-answer": "while True:\n    pass\n"}))
-    log = tmp_path / "stderr.txt"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "autograder", "grade", gc.ASSIGNMENT, "--jobs", "2",
-                                    "--timeout", "60"], cwd=root, env=gc.environment(),
-                                   stdout=subprocess.DEVNULL, stderr=stderr)
-    deadline = time.monotonic() + 180
-    grading = lambda: "grading" in log.read_text() and _sandboxes_of(process.pid)  # past the sandbox probe
-    while not grading() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-    assert grading(), f"no submission's sandbox started:\n{log.read_text()[-2000:]}"
-    process.send_signal(signal.SIGINT)
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    started = time.monotonic()
-    process.wait(timeout=60)
-    assert time.monotonic() - started < 20, "the run went on after the second Ctrl-C"
-    assert process.returncode != 0 and "interrupted" in log.read_text(), log.read_text()[-2000:]
-    assert not _sandboxes_of(process.pid)
-    assert not gc.results(root), "a submission was recorded although none finished"
-
-
-def html_report(root: Path, folder: Path) -> dict[str, list[str]]:
-    """``report --html``'s students table: the cells of each student's row ("*": graded by hand)."""
-    gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--html", str(folder))
-    page = (folder / "index.html").read_text()
-    rows = re.findall(rf'<tr id="([^"]+)\.{gc.ASSIGNMENT}">(.*?)</tr>', page)
-    cell = re.compile(r'<td( class="manual")?[^>]*>([^<]*)</td>')
-    return {student: [text + ("*" if manual else "") for manual, text in cell.findall(row)][2:]
-            for student, row in rows}
-
-
-def test_report_follows_the_gradebook_after_manual_grading_and_late_penalties(tmp_path):
-    """The report (text and HTML), the end-of-run summary and `nbgrader export` agree: a manual grade
-    from the formgrader and a late penalty (penalty_method "zero") show in all of them, and a forced
-    regrade keeps the manual grade without asking for it again."""
-    from nbgrader.api import Gradebook
-
-    root = gc.make_course(tmp_path / "course")
-    with (root / "nbgrader_config.py").open("a") as config:
-        config.write('c.LateSubmissionPlugin.penalty_method = "zero"\n')
-    gc.run(root, "nbgrader", "db", "assignment", "add", gc.ASSIGNMENT, "--duedate=2026-06-01 00:00:00 UTC")
-    gc.submit(root, "hand_graded", correct(**{"double-answer": gc.WRONG_DOUBLE}))
-    late = gc.submit(root, "late", correct()).parent
-    (late / "timestamp.txt").write_text("2026-06-02 00:00:00.000000 UTC")
-    summary = gc.run(root, "autograder", "grade", gc.ASSIGNMENT).stdout
-    assert re.search(rf"late\s+{gc.ASSIGNMENT}\s+0/{gc.TOTAL}", summary), summary
-    before = html_report(root, tmp_path / "before")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:  # what the formgrader does
-        grade = gb.find_grade("double-tests", gc.ASSIGNMENT, gc.ASSIGNMENT, "hand_graded")
-        grade.manual_score = 2
-        gb.db.commit()
-    after = html_report(root, tmp_path / "after")
-    assert before["hand_graded"] == ["0", "1", "2", "1", "0", f"{gc.TOTAL - 2}/{gc.TOTAL}"]
-    assert after["hand_graded"] == ["2*", "1", "2", "1", "0", f"{gc.TOTAL}/{gc.TOTAL}"]
-    assert before["late"] == after["late"] == ["2", "1", "2", "1", f"{gc.TOTAL}", f"0/{gc.TOTAL}"]
-    assert_bars_count((tmp_path / "before" / "totals.svg").read_text(), [1, 0, 0, 0, 1, 0, 0])
-    assert_bars_count((tmp_path / "after" / "totals.svg").read_text(), [1, 0, 0, 0, 0, 0, 1])
-    text = gc.run(root, "autograder", "report", gc.ASSIGNMENT).stdout
-    assert f"hand_graded  {gc.ASSIGNMENT}  {gc.TOTAL}/{gc.TOTAL}" in text and "graded by hand" in text
-    assert f"late  {gc.ASSIGNMENT}  0/{gc.TOTAL}" in text and f"late penalty {gc.TOTAL}" in text
-    gc.run(root, "nbgrader", "export", "--log-level=ERROR")
-    with (root / "grades.csv").open() as f:
-        exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
-    assert exported == {"hand_graded": gc.TOTAL, "late": 0}
-    gc.run(root, "autograder", "grade", gc.ASSIGNMENT, "--student", "hand_graded", "--force")
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        grade = gb.find_grade("double-tests", gc.ASSIGNMENT, gc.ASSIGNMENT, "hand_graded")
-        assert grade.manual_score == 2 and not grade.needs_manual_grade
-
-
 # --------------------------------------------------------------------------- the HTML report and its plots
-
-# A bar of a histogram in the SVG: its group id (plots.histogram names them), the y of its base and of its top.
-SVG_BAR = re.compile(r'<g id="bar-(\d+)">\s*<path d="M [-\d.]+ ([-\d.]+)\s+L [-\d.]+ [-\d.]+\s+L [-\d.]+ ([-\d.]+)')
-
-
-def bar_heights(svg: str) -> list[float]:
-    bars = SVG_BAR.findall(svg)
-    assert [int(index) for index, _, _ in bars] == list(range(len(bars)))
-    return [float(base) - float(top) for _, base, top in bars]
-
-
-def assert_bars_count(svg: str, counts: list[int]) -> None:
-    """The SVG has one bar per count, each as high as its count (in the unit of the highest)."""
-    heights = bar_heights(svg)
-    assert len(heights) == len(counts), (heights, counts)
-    unit = max(heights) / max(counts)
-    assert heights == pytest.approx([count * unit for count in counts], abs=0.01), (heights, counts)
-
 
 def students_per_point(scores: list[float], maximum: int) -> list[int]:
     return [sum(score == point for score in scores) for point in range(maximum + 1)]
@@ -575,7 +360,7 @@ def test_plots_are_the_same_bytes_for_the_same_scores(tmp_path):
         plots.save(plots.histogram([0, 1, 2, 2], 2, "same"), tmp_path / name)
     for suffix in (".svg", ".png"):
         assert (tmp_path / f"a{suffix}").read_bytes() == (tmp_path / f"b{suffix}").read_bytes(), suffix
-    assert_bars_count((tmp_path / "a.svg").read_text(), [1, 1, 2])
+    gc.assert_bars_count((tmp_path / "a.svg").read_text(), [1, 1, 2])
 
 
 def test_html_report_shows_histograms_statistics_and_every_student(graded, tmp_path):
@@ -584,15 +369,15 @@ def test_html_report_shows_histograms_statistics_and_every_student(graded, tmp_p
     records = json.loads(gc.run(root, "autograder", "report", gc.ASSIGNMENT, "--json").stdout)
     page = (folder / "index.html").read_text()
     assert not re.search(r"https?:", page), "the page must open from disk, with no address outside it"
-    assert_bars_count((folder / "totals.svg").read_text(), students_per_point([total(r) for r in records], gc.TOTAL))
+    gc.assert_bars_count((folder / "totals.svg").read_text(), students_per_point([gc.total(r) for r in records], gc.TOTAL))
     for grade_id, points in gc.POINTS.items():
         svg = folder / f"cell-{grade_id}.svg"
         assert svg.is_file() and svg.with_suffix(".png").is_file(), grade_id
         scores = [c["score"] for r in records for c in r["cells"] if c["grade_id"] == grade_id]
-        assert_bars_count(svg.read_text(), students_per_point(scores, points))
+        gc.assert_bars_count(svg.read_text(), students_per_point(scores, points))
         assert f'<img src="cell-{grade_id}.svg"' in page and f"<h3>{grade_id}</h3>" in page
     assert '<img src="totals.svg"' in page and (folder / "totals.png").is_file()
     assert "mean " in page and "full marks" in page and "values differ" in page
     for record in records:
         row = re.search(rf'<tr id="{record["student"]}\.{gc.ASSIGNMENT}">(.*?)</tr>', page)
-        assert row and f">{total(record):g}/{gc.TOTAL}</td>" in row.group(1), record["student"]
+        assert row and f">{gc.total(record):g}/{gc.TOTAL}</td>" in row.group(1), record["student"]
