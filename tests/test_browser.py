@@ -238,7 +238,7 @@ def metrics():
 
 
 @pytest.mark.parametrize("lang, page", VISITS, ids=[f"{lang.code}-{page}" for lang, page in VISITS])
-def test_page_in_the_browser(request, preloader, metrics, site_server, executed, lang, page):
+def test_page_in_the_browser(request, preloader, metrics, phone_measured, site_server, executed, lang, page):
     started = time.perf_counter()
     url = url_of(site_server, lang, page)
     where = f"{lang.code}/{page}.html"
@@ -248,6 +248,8 @@ def test_page_in_the_browser(request, preloader, metrics, site_server, executed,
             f"{where}: the server answered {v.response and v.response.status}"
         v.loaded()
         problems = _check_page(v, site_server, executed, lang, page, metrics)
+        if lang.code == PHONE_EDITION and page in CHAPTERS:
+            phone_measured[page] = _measure_at_phone_width(v.page, lang, page)
     finally:
         v.close()
     metrics.setdefault((lang.code, page), {}).update(started=started, ended=time.perf_counter())
@@ -824,41 +826,47 @@ mjx-container.book-wide-math { display: inline !important; overflow: visible !im
 """
 
 
-# Layout is in CSS pixels, so measuring it needs no 3x rendering (a third of the time per page).
-PHONE_LAYOUT = {**PHONE, "device_scale_factor": 1}
-PAGES_IN_FLIGHT = 3  # pages load and typeset in the browser's processes while Python measures another
+# The edition whose chapter pages are also measured at a phone's width: CJK punctuation after a formula.
+PHONE_EDITION = "zh-hant"
+PHONE_WIDTH = PHONE["viewport"]["width"]
+
+
+def _measure_at_phone_width(tab, lang, page: str) -> tuple[dict, dict]:
+    """MEASURE_FORMULAS on a loaded, typeset page narrowed to a phone's width, as served and with
+    WITHOUT_REPAIRS; and the page's screenshot at that width. The tab is resized, not reloaded: the
+    site's CSS asks only for widths (no hover or pointer queries) and typeset formulas do not depend on
+    the width, so a desktop tab at 390 px lays the page out as a phone does, without typesetting it
+    again (a load at phone width cost about 5 CPU seconds a page). The repairs stay off afterwards: this
+    is the last thing done to a tab."""
+    tab.set_viewport_size(PHONE["viewport"])
+    tab.wait_for_function(f"() => document.documentElement.dataset.bookWideMathAt === '{PHONE_WIDTH}'",
+                          timeout=MATH_TIMEOUT_MS)  # bookbuild-wide-math.js marks the wide formulas again
+    served = tab.evaluate(MEASURE_FORMULAS)
+    _screenshot(tab, lang, page)
+    tab.add_style_tag(content=WITHOUT_REPAIRS)
+    return served, tab.evaluate(MEASURE_FORMULAS)
 
 
 @pytest.fixture(scope="module")
-def phone_formulas(chromium, site_server):
-    """Every chapter page of the Traditional Chinese edition at 390 px: MEASURE_FORMULAS as served, and
-    again with WITHOUT_REPAIRS, by page; and its screenshot as served."""
-    lang = next(lang for lang in LANGUAGES if lang.code == "zh-hant")
-    found, loading = {}, []
+def phone_measured():
+    """What each page check of a PHONE_EDITION chapter page measured at phone width, by page."""
+    return {}
 
-    def measure(page, context, tab):
-        try:
-            tab.wait_for_load_state("load", timeout=60_000)
-            tab.evaluate("() => window.MathJax?.startup?.promise")
-            tab.wait_for_timeout(50)  # bookbuild-wide-math.js marks the wide formulas after typesetting
-            served = tab.evaluate(MEASURE_FORMULAS)
-            _screenshot(tab, lang, page)
-            tab.add_style_tag(content=WITHOUT_REPAIRS)
-            found[page] = (served, tab.evaluate(MEASURE_FORMULAS))
-        finally:
-            context.close()
 
-    try:
-        for page in CHAPTER_PAGES:
-            loading.append((page, *_open(chromium, site_server, lang, page, wait_until="commit", **PHONE_LAYOUT)))
-            if len(loading) == PAGES_IN_FLIGHT:
-                measure(*loading.pop(0))
-        while loading:
-            measure(*loading.pop(0))
-    finally:
-        for _, context, _ in loading:
-            context.close()
-    return found
+@pytest.fixture(scope="module")
+def phone_formulas(phone_measured, chromium, site_server):
+    """Every chapter page of PHONE_EDITION at phone width: (served, without repairs) by page, as its
+    page check measured it, or measured here if that check did not run in this session."""
+    lang = next(lang for lang in LANGUAGES if lang.code == PHONE_EDITION)
+    for page in CHAPTER_PAGES:
+        if page not in phone_measured:
+            v = Visit(chromium, site_server, url_of(site_server, lang, page), probe=False)
+            try:
+                v.loaded().wait_for_math()
+                phone_measured[page] = _measure_at_phone_width(v.page, lang, page)
+            finally:
+                v.close()
+    return phone_measured
 
 
 def test_no_phone_line_starts_with_closing_punctuation_after_a_formula(phone_formulas):

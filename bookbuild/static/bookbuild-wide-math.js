@@ -22,6 +22,8 @@
       return formula.getBoundingClientRect().width > column.clientWidth;
     });
     wide.forEach((formula) => formula.classList.add("book-wide-math"));
+    // The width the formulas were last measured at, for tests that resize the window (test_browser.py).
+    document.documentElement.dataset.bookWideMathAt = String(document.documentElement.clientWidth);
   };
   const whenTypeset = () => {
     const startup = window.MathJax && window.MathJax.startup;
