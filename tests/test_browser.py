@@ -2,10 +2,12 @@
 
 The built site is served from 127.0.0.1 and opened in Debian's Chromium (one browser for the module,
 a fresh context -- cache, storage, cookies -- for every visit). Each page of the table of contents
-is opened once per language and checked for what a reader meets there: no console error, nothing
-requested from outside the test server, every formula typeset, every image loaded, the language
-switcher, the "show solution" toggles, the saved widgets, and the page's weight. The problems of a
-page are collected and reported together, each naming the page and the language.
+is opened once in each written edition, and in the converted one if it is in ``CONVERTED_SAMPLE``,
+and checked for what a reader meets there: no console error, nothing requested from outside the test
+server, every formula typeset, every image loaded, the language switcher, the "show solution"
+toggles, the saved widgets, and the page's weight. The problems of a page are collected and reported
+together, each naming the page and the language. A zh-Hant chapter page is then narrowed to a phone's
+width in the same tab, where its inline formulas are measured.
 
 Numbers (page weights, load times, time to the first typeset formula) are written to
 ``_build/browser-metrics.json``, and screenshots of the top of every chapter, at 1366 and 390 px, to
