@@ -25,6 +25,7 @@ from nbformat.v4 import new_markdown_cell, new_output
 import grading_course as gc
 from bookbuild import layout
 
+
 @dataclass
 class Case:
     student: str
@@ -49,8 +50,6 @@ CELL_TIMEOUT = "8"
 
 def _alternatives(reason: str | tuple[str, ...]) -> tuple[str, ...]:
     return (reason,) if isinstance(reason, str) else reason
-
-
 
 
 def _drop(grade_id):
