@@ -27,12 +27,17 @@
   (``static/bookbuild-search-scorer.js``), and in the Chinese editions each section's anchor the
   English edition's readable one (``#lstm-gates-that-manage-a-memory``, not ``#id7``), so a link to a
   section works in every edition; the section's old id stays on it for links made before;
-* the Chinese search index built in linear time (``ChineseSearch``).
+* the Chinese search index built in linear time (``ChineseSearch``);
+* the labels the theme and myst-nb write in English whatever the page's language (tooltips, the
+  search field's placeholder, the names screen readers give the sidebars and the folded cells' toggles)
+  in the page's, from the book's catalog (``labels_in_page_language``), and the copy buttons' in
+  Traditional Chinese (``static/bookbuild-copy-words.js``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from pathlib import Path
@@ -43,7 +48,9 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 from nbformat import NotebookNode
 from sphinx import addnodes
+from markupsafe import Markup
 from sphinx.application import Sphinx
+from sphinx.locale import _
 from sphinx.search.zh import SearchChinese
 from sphinx.util import logging
 
@@ -77,6 +84,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", show_colab_button, priority=600)  # after the theme's launch buttons (501)
     app.connect("html-page-context", add_search_snippets)
     app.connect("html-page-context", add_pdf_link)
+    app.connect("builder-inited", add_template_filters)
     app.connect("build-finished", serve_student_notebooks)
     app.add_search_language(ChineseSearch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -117,6 +125,7 @@ def configure(app: Sphinx, config) -> None:
     app.add_js_file("bookbuild-wide-math.js")
     app.add_js_file("bookbuild-scroll-hints.js")
     app.add_js_file("bookbuild-lang-place.js")
+    app.add_js_file("bookbuild-copy-words.js")
     config.html_favicon = str(HERE / "static" / "favicon.svg")
     config.html_search_scorer = str(HERE / "static" / "bookbuild-search-scorer.js")
     options = dict(config.html_theme_options)
@@ -135,6 +144,31 @@ def configure(app: Sphinx, config) -> None:
     # fetches the components below from the site's copy (sphinx-mathjax-offline's).
     config.mathjax_path = MATHJAX_PATH
     config.mathjax3_config = {**(config.mathjax3_config or {}), "loader": {"load": MATHJAX_COMPONENTS}}
+
+
+def add_template_filters(app: Sphinx) -> None:
+    if hasattr(app.builder, "templates"):
+        app.builder.templates.environment.filters["labels_in_page_language"] = labels_in_page_language
+
+
+# The attributes that name or explain an element: a tooltip, a screen reader's name, a placeholder, an alt text.
+LABEL = re.compile(r'\b(title|aria-label|placeholder|alt)="([^"]*)"')
+
+
+def labels_in_page_language(page: str) -> Markup:
+    """``page`` (HTML) with each label that the page's catalog translates in the page's language
+    (``templates/layout.html`` filters the whole page through it).
+
+    Some labels are written in English whatever the site's language: sphinx-book-theme's sidebar
+    toggles and navigation names are fixed in its templates, myst-nb names every folded cell's toggle
+    "Toggle hidden content", and the theme's own catalog lacks the launch buttons' tooltips. The book's
+    catalog (bookbuild/locale) holds them; labels it does not hold are left as they are."""
+    def translated(match: re.Match) -> str:
+        english = html.unescape(match[2])
+        ours = _(english)
+        return match[0] if ours == english else f'{match[1]}="{html.escape(ours)}"'
+
+    return Markup(LABEL.sub(translated, str(page)))
 
 
 WIDGETS_SCRIPT = "bookbuild-widgets.js"

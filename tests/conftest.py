@@ -47,6 +47,12 @@ CHAPTERS = layout.selected_chapters(os.environ.get("BOOK_CHAPTERS"))
 CONVERTED_SAMPLE = {*layout.pages(), *(layout.chapter(c).page for c in ("ch01_models", "ch06_convolution"))}
 
 
+# What a Chinese page may name in Latin letters alone: the switcher's English edition, the services that
+# open a notebook, the search's keyboard shortcut and the downloads' formats. Any other label (a tooltip,
+# a screen reader's name, a placeholder, an alt text) in Latin letters alone is English the theme left
+# (tests/test_site.py reads the built pages' labels, tests/test_browser.py those scripts add).
+LATIN_NAMES = {"English", "Colab", "Binder", "Ctrl", "K", ".ipynb", ".pdf"}
+
 # Tests that share costly module- or session-scoped work form a lane, which one xdist worker runs whole,
 # named by module or by module::function (which wins). Listed from the longest to the shortest, which
 # is the order the workers take them up in; the tests in no lane are cheap and are handed out one by

@@ -28,7 +28,7 @@ from bookbuild import cells, layout, pages, sphinx_ext, views
 from bookbuild.pdf import LAID_OUT_FOR_PRINT
 from bookbuild.languages import LANGUAGES
 
-from conftest import CONVERTED_SAMPLE
+from conftest import CONVERTED_SAMPLE, LATIN_NAMES
 
 pytestmark = pytest.mark.browser
 
@@ -100,6 +100,10 @@ async () => {
     images: images.length,
     largestOutput: Math.max(0, ...outputs.map(el => new Blob([el.outerHTML]).size)),
     widgetViews: document.querySelectorAll('%s').length,
+    latinLabels: [...document.querySelectorAll("[title], [aria-label], [placeholder], [alt], [data-tooltip]")]
+      .flatMap(el => ["title", "aria-label", "placeholder", "alt", "data-tooltip"].map(name => el.getAttribute(name)))
+      .concat([...document.querySelectorAll("svg title")].map(title => title.textContent))
+      .filter(label => label && /[A-Za-z]/.test(label) && !/[\u3400-\u9fff]/.test(label)),
     html: nav.decodedBodySize,
     loadMs: nav.loadEventEnd,
     firstFormulaMs: window.__firstFormulaMs,
@@ -280,6 +284,11 @@ def _check_page(v: Visit, base: str, executed, lang, page: str, metrics) -> list
         for match in list(pattern.finditer(found["text"]))[:3]:
             context = found["text"][max(0, match.start() - 40):match.end() + 40]
             problems.append(f"raw TeX delimiter {name} in the rendered text: ...{context}...")
+
+    # Labels, once the page's scripts have added theirs (the copy buttons' tooltips): a Chinese page's
+    # tooltips and screen readers' names speak Chinese.
+    if lang.code != "en":
+        problems += [f"label in English: {label!r}" for label in sorted(set(found["latinLabels"]) - LATIN_NAMES)[:5]]
 
     for src in found["brokenImages"]:
         problems.append(f"image did not load: {src}")
@@ -626,7 +635,8 @@ def _mirror(source: Path, target: Path, replaced: Path) -> None:
 def _sabotage(html: str, lang, page: str) -> str:
     html = html.replace("</h1>", '</h1><p>Raw $x^2$ left for the reader.</p><p class="mathjax_ignore">And \\(y\\), $$z$$.</p>'
                         '<p><img src="missing-figure.png" alt=""><img src="heavy-figure.png" alt=""></p>'
-                        '<p><span class="math notranslate nohighlight">\\(\\frac{1}\\)</span></p>', 1)
+                        '<p><span class="math notranslate nohighlight">\\(\\frac{1}\\)</span></p>'
+                        '<button title="Toggle everything"></button>', 1)
     html = html.replace("</body>", '<script src="https://cdn.example.invalid/lib.js"></script>'
                         '<script>throw new Error("sabotage")</script></body>', 1)
     first_solution = html.index(f'<p class="collapsed admonition-title">{lang.pick(views.SHOW_SOLUTION)}</p>')
@@ -644,7 +654,7 @@ def test_page_checks_notice_a_broken_page(chromium, serve_folder, built_site, ex
     from PIL import Image
     import numpy as np
 
-    lang, page = LANGUAGES[1], layout.chapters()[0].page
+    lang, page = LANGUAGES[0], layout.chapters()[0].page  # a Chinese page: its labels are checked too
     original = built_site / lang.code / f"{page}.html"
     root = tmp_path / "site"
     _mirror(built_site, root, original)
@@ -665,7 +675,8 @@ def test_page_checks_notice_a_broken_page(chromium, serve_folder, built_site, ex
     expected = ["raw TeX delimiter $...$", r"raw TeX delimiter \( \)", "image did not load", "MathJax error",
                 "heavy-figure.png is", "request to outside the test server: https://cdn.example.invalid/lib.js",
                 "uncaught: sabotage", "raw TeX delimiter $$", "own HTML and figures weigh", "shows code other than the reference solution",
-                f"the {next(o for o in LANGUAGES if o is not lang).label} link leads to"]
+                f"the {next(o for o in LANGUAGES if o is not lang).label} link leads to",
+                "label in English: 'Toggle everything'"]
     if _widget_views(executed, page):
         expected.append("does not change what is shown")
     missed = [e for e in expected if e not in problems]
