@@ -265,7 +265,7 @@ def test_every_label_speaks_each_chinese_edition(built_site, code):
     """sphinx-book-theme fixes some labels in English in its templates (the sidebars' toggles and the
     names screen readers give them), myst-nb names every folded cell's toggle "Toggle hidden content",
     and the theme's catalog lacks the launch buttons' tooltips and the footer's copyright: a Chinese
-    reader who hovered a button, or heard a screen reader name it, met English (918 labels a site)."""
+    reader who hovered a button, or heard a screen reader name it, met English (728 labels an edition)."""
     for path in html_pages(built_site / code):
         text = path.read_text(encoding="utf-8")
         assert not english_labels(text), f"{path.relative_to(built_site)}: {sorted(english_labels(text))}"
