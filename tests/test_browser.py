@@ -699,7 +699,8 @@ def _open(chromium, site_server, lang, page: str, wait_until: str = "load", **de
 @pytest.mark.parametrize("lang", LANGUAGES, ids=[lang.code for lang in LANGUAGES])
 def test_phone_menus_open_when_tapped(chromium, site_server, lang):
     """At 390 px the hamburger opens the table of contents and the page-contents button the
-    section list (both did nothing with pydata-sphinx-theme 0.17 and sphinx-book-theme 1.3)."""
+    section list (both did nothing with pydata-sphinx-theme 0.17 and sphinx-book-theme 1.3), and the
+    magnifier the search field, whose icon stands beside it (it covered the field's first letters)."""
     context, tab = _open(chromium, site_server, lang, layout.chapters()[0].page, **PHONE)
     try:
         for kind in ("primary", "secondary"):
@@ -709,6 +710,12 @@ def test_phone_menus_open_when_tapped(chromium, site_server, lang):
             assert dialog.evaluate("d => d.open && d.querySelectorAll('a').length > 0"), f"{lang.code}: {kind} menu is empty"
             tab.keyboard.press("Escape")
             dialog.wait_for(state="hidden", timeout=5_000)
+        tab.locator(".search-button__button:visible").first.tap()
+        field = tab.locator("#pst-search-dialog input")
+        field.wait_for(state="visible", timeout=5_000)
+        icon_right, field_left = field.evaluate("field => [field.parentElement.querySelector('.fa-magnifying-glass')"
+                                                ".getBoundingClientRect().right, field.getBoundingClientRect().left]")
+        assert icon_right <= field_left, f"{lang.code}: the search icon covers the field ({icon_right} > {field_left} px)"
     finally:
         context.close()
 
