@@ -44,11 +44,11 @@ from pathlib import Path
 
 from docutils import nodes
 from markdown_it.renderer import RendererHTML
+from markupsafe import Markup
 from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 from nbformat import NotebookNode
 from sphinx import addnodes
-from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.locale import _
 from sphinx.search.zh import SearchChinese

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -48,10 +49,16 @@ CONVERTED_SAMPLE = {*layout.pages(), *(layout.chapter(c).page for c in ("ch01_mo
 
 
 # What a Chinese page may name in Latin letters alone: the switcher's English edition, the services that
-# open a notebook, the search's keyboard shortcut and the downloads' formats. Any other label (a tooltip,
-# a screen reader's name, a placeholder, an alt text) in Latin letters alone is English the theme left
-# (tests/test_site.py reads the built pages' labels, tests/test_browser.py those scripts add).
+# open a notebook, the search's keyboard shortcut and the downloads' formats.
 LATIN_NAMES = {"English", "Colab", "Binder", "Ctrl", "K", ".ipynb", ".pdf"}
+
+
+def english_labels(labels) -> set[str]:
+    """The labels (tooltips, screen readers' names, placeholders, alt texts) written in Latin letters
+    alone, LATIN_NAMES aside: on a Chinese page, English the theme or a script left (tests/test_site.py
+    reads the built pages' labels, tests/test_browser.py the page's once its scripts ran)."""
+    return {label for label in labels if re.search("[A-Za-z]", label) and not re.search(r"[\u3400-\u9fff]", label)
+            and label not in LATIN_NAMES}
 
 # Tests that share costly module- or session-scoped work form a lane, which one xdist worker runs whole,
 # named by module or by module::function (which wins). Listed from the longest to the shortest, which

@@ -17,7 +17,7 @@ from bookbuild.languages import LANGUAGES, to_simplified
 from bookbuild.sphinx_ext import MATHJAX_PATH, WIDGETS_SCRIPT
 from bookbuild.views import language_view
 
-from conftest import CONVERTED_SAMPLE, LATIN_NAMES
+from conftest import CONVERTED_SAMPLE, english_labels
 
 PAGES = [*layout.toc_files()]
 
@@ -253,11 +253,9 @@ def test_heading_and_figure_links_are_titled_in_chinese(built_site, code):
     assert not english, f"pages with English link titles: {sorted(english)[:5]}"
 
 
-def english_labels(html: str) -> set[str]:
-    """The page's labels (LABELS, the article's too) written in Latin letters alone, names aside."""
-    labels = {unescape(value) for _, value in re.findall(rf'\b({"|".join(LABELS)})="([^"]*)"', html)}
-    return {label for label in labels if re.search("[A-Za-z]", label) and not re.search(r"[\u3400-\u9fff]", label)
-            and label not in LATIN_NAMES}
+def page_english_labels(html: str) -> set[str]:
+    """The page's labels (LABELS, the article's too) in English (``english_labels``)."""
+    return english_labels(unescape(value) for _, value in re.findall(rf'\b({"|".join(LABELS)})="([^"]*)"', html))
 
 
 @pytest.mark.parametrize("code", SCRIPT_CHECK)
@@ -268,14 +266,14 @@ def test_every_label_speaks_each_chinese_edition(built_site, code):
     reader who hovered a button, or heard a screen reader name it, met English (728 labels an edition)."""
     for path in html_pages(built_site / code):
         text = path.read_text(encoding="utf-8")
-        assert not english_labels(text), f"{path.relative_to(built_site)}: {sorted(english_labels(text))}"
+        assert not page_english_labels(text), f"{path.relative_to(built_site)}: {sorted(page_english_labels(text))}"
         assert "Copyright" not in text, f"{path.relative_to(built_site)}: the footer's copyright is in English"
 
 
 def test_english_labels_are_found():
     page = ('<button title="Toggle primary sidebar"></button><img alt="Colab logo"><a aria-label="English">'
             '<input placeholder="搜尋本書…"><summary aria-label="Toggle hidden content">')
-    assert english_labels(page) == {"Toggle primary sidebar", "Colab logo", "Toggle hidden content"}
+    assert page_english_labels(page) == {"Toggle primary sidebar", "Colab logo", "Toggle hidden content"}
 
 
 def test_script_check_notices_the_themes_simplified_words():
